@@ -1,0 +1,248 @@
+/*
+ * ledger.c: pbictl ledger status | export | log | verify.
+ */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEDGER_STATUS_SYNOPSIS	"pbictl ledger status\n"
+#define LEDGER_EXPORT_SYNOPSIS	"pbictl ledger export\n"
+#define LEDGER_LOG_SYNOPSIS	"pbictl ledger log [--customer NAME] " \
+				"[--limit N]\n"
+#define LEDGER_VERIFY_SYNOPSIS	"pbictl ledger verify\n"
+
+void
+usage_ledger(int status)
+{
+	FILE	*fp = status ? stderr : stdout;
+
+	fputs("usage: " LEDGER_STATUS_SYNOPSIS
+	    "       " LEDGER_EXPORT_SYNOPSIS
+	    "       " LEDGER_LOG_SYNOPSIS
+	    "       " LEDGER_VERIFY_SYNOPSIS, fp);
+	exit(status);
+}
+
+/* Refuse options and arguments to a verb that takes none. */
+static const struct pbi_err *
+no_args(int argc, char **argv, const char *synopsis)
+{
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		printf("usage: %s", synopsis);
+		exit(0);
+	}
+	if (argc > 1)
+		return pbi_err(PBI_ERR_USAGE, "%s: unexpected argument '%s'",
+		    argv[0], argv[1]);
+	return NULL;
+}
+
+static void
+print_status(struct json_object *o)
+{
+	struct json_object	*c = pj_obj(o, "counts");
+
+	printf("ledger          %s\n", pj_str(o, "path"));
+	printf("schema version  %lld (this pbictl: %lld)\n",
+	    (long long)pj_int(o, "schemaVersion", 0),
+	    (long long)pj_int(o, "binarySchemaVersion", 0));
+	printf("customers       %lld (%lld active)\n",
+	    (long long)pj_int(c, "customers", 0),
+	    (long long)pj_int(o, "activeCustomers", 0));
+	printf("profiles        %lld\n", (long long)pj_int(c, "profiles", 0));
+	printf("workspaces      %lld\n",
+	    (long long)pj_int(c, "workspaces", 0));
+	printf("reports         %lld\n", (long long)pj_int(c, "reports", 0));
+	printf("grants          %lld\n", (long long)pj_int(c, "grants", 0));
+	printf("migrated items  %lld\n",
+	    (long long)pj_int(c, "migrations_map", 0));
+	printf("journal         %lld entries, %lld open intents\n",
+	    (long long)pj_int(c, "journal", 0),
+	    (long long)pj_int(o, "openIntents", 0));
+}
+
+static const struct pbi_err *
+ledger_status(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	const struct pbi_err	*err;
+	struct json_object	*o = NULL, *settings = NULL;
+
+	if ((err = no_args(argc, argv, LEDGER_STATUS_SYNOPSIS)) != NULL)
+		return err;
+	if ((err = pbi_ledger_status(ctx->ledger, &o)) != NULL)
+		return err;
+	if ((err = pbi_ledger_settings(ctx->ledger, &settings)) == NULL) {
+		pj_add(o, "settings", settings);
+		cmd_emit(ctx, o, print_status);
+	}
+	json_object_put(o);
+	return err;
+}
+
+static const struct pbi_err *
+ledger_export(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	const struct pbi_err	*err;
+	struct json_object	*o = NULL;
+
+	if ((err = no_args(argc, argv, LEDGER_EXPORT_SYNOPSIS)) != NULL)
+		return err;
+	if ((err = pbi_ledger_export(ctx->ledger, &o)) != NULL)
+		return err;
+	/* An export is JSON whatever -o says. */
+	pbi_json_print(o, stdout);
+	json_object_put(o);
+	return NULL;
+}
+
+static void
+print_log(struct json_object *a)
+{
+	static const char *const heads[] = { "ID", "STARTED", "CUSTOMER",
+	    "STEP", "TARGET", "STATE", "RESULT", "REQUEST-ID", "ERROR",
+	    NULL };
+	struct pbi_table	*t;
+	struct json_object	*r;
+	char			 id[32];
+	size_t			 i;
+
+	if ((t = pbi_table_new(heads)) == NULL)
+		return;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		r = json_object_array_get_idx(a, i);
+		snprintf(id, sizeof(id), "%lld", (long long)pj_int(r, "id", 0));
+		const char *cells[] = { id, pj_str(r, "started_at"),
+		    pj_str(r, "customer"), pj_str(r, "step"),
+		    pj_str(r, "target"), pj_str(r, "state"),
+		    pj_str(r, "result"), pj_str(r, "request_id"),
+		    pj_str(r, "error") };
+		pbi_table_row(t, cells);
+	}
+	pbi_table_print(t, stdout);
+	pbi_table_free(t);
+}
+
+static const struct pbi_err *
+ledger_log(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "customer",	required_argument, NULL, 'c' },
+		{ "limit",	required_argument, NULL, 'n' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL,		0,		   NULL, 0 }
+	};
+	const struct pbi_err	*err;
+	struct json_object	*a = NULL;
+	const char		*slug = NULL;
+	long			 limit = 0;
+	int			 ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			slug = optarg;
+			break;
+		case 'n':
+			if ((err = cmd_posint("--limit", optarg, 1000000000L,
+			    &limit)) != NULL)
+				return err;
+			break;
+		case 'h':
+			printf("usage: %s", LEDGER_LOG_SYNOPSIS);
+			exit(0);
+		default:
+			usage_ledger(2);
+		}
+	}
+	if (optind != argc)
+		return pbi_err(PBI_ERR_USAGE, "log: unexpected argument '%s'",
+		    argv[optind]);
+	if ((err = pbi_ledger_log(ctx->ledger, slug, limit, &a)) != NULL)
+		return err;
+	cmd_emit(ctx, a, print_log);
+	json_object_put(a);
+	return NULL;
+}
+
+static void
+print_verify(struct json_object *o)
+{
+	static const char *const heads[] = { "SEVERITY", "CHECK", "DETAIL",
+	    NULL };
+	struct json_object	*a = pj_arr(o, "findings"), *f;
+	struct pbi_table	*t;
+	size_t			 i, n = json_object_array_length(a);
+
+	if (n == 0) {
+		printf("ledger '%s': ok\n", pj_str(o, "ledger"));
+		return;
+	}
+	if ((t = pbi_table_new(heads)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		f = json_object_array_get_idx(a, i);
+		const char *cells[] = { pj_str(f, "severity"),
+		    pj_str(f, "check"), pj_str(f, "detail") };
+		pbi_table_row(t, cells);
+	}
+	pbi_table_print(t, stdout);
+	pbi_table_free(t);
+}
+
+static const struct pbi_err *
+ledger_verify(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	const struct pbi_err	*err;
+	struct json_object	*a = NULL, *o;
+	size_t			 i, errors = 0;
+
+	if ((err = no_args(argc, argv, LEDGER_VERIFY_SYNOPSIS)) != NULL)
+		return err;
+	if ((err = pbi_ledger_verify(ctx->ledger, &a)) != NULL)
+		return err;
+	for (i = 0; i < json_object_array_length(a); i++)
+		if (strcmp(pj_str(json_object_array_get_idx(a, i),
+		    "severity"), "error") == 0)
+			errors++;
+	o = json_object_new_object();
+	pj_add_str(o, "ledger", pbi_ledger_path(ctx->ledger));
+	pj_add_bool(o, "ok", errors == 0);
+	pj_add_int(o, "errors", (int64_t)errors);
+	pj_add_int(o, "warnings",
+	    (int64_t)(json_object_array_length(a) - errors));
+	pj_add(o, "findings", a);
+	cmd_emit(ctx, o, print_verify);
+	json_object_put(o);
+	ctx->status = errors > 0;
+	return NULL;
+}
+
+static const struct {
+	const char	*name;
+	const struct pbi_err *(*fn)(struct pbi_cmdctx *, int, char **);
+} verbs[] = {
+	{ "export",	ledger_export },
+	{ "log",	ledger_log },
+	{ "status",	ledger_status },
+	{ "verify",	ledger_verify },
+};
+
+const struct pbi_err *
+cmd_ledger(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	size_t	 i;
+
+	if (argc < 2)
+		return pbi_err(PBI_ERR_USAGE, "a verb is needed: status, "
+		    "export, log or verify");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		usage_ledger(0);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].fn(ctx, argc - 1, argv + 1);
+	return pbi_err(PBI_ERR_USAGE, "unknown verb '%s'", argv[1]);
+}

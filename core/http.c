@@ -1,0 +1,998 @@
+/*
+ * http.c: libcurl underneath, the retry rules of design.md section 5 on
+ * top.
+ */
+#include "core.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#define POOL_MAX	64
+#define PAUSE_SLOTS	16
+#define MAX_REDIRECTS	5
+#define MAX_PAGES	100000
+#define BODY_MAX	((size_t)1 << 30)
+
+struct pbi_http {
+	struct pbi_http_conf	 conf;
+	CURLSH			*share;
+	pthread_mutex_t		 share_lock[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t		 lock;		/* pool, pauses, trace */
+	CURL			*pool[POOL_MAX];
+	size_t			 npool;
+	struct {
+		uint64_t	 key;
+		int64_t		 until_ms;
+	}			 pause[PAUSE_SLOTS];
+	char			*ca_bundle;
+};
+
+static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
+static CURLcode		 global_rc;
+
+static void
+global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int64_t
+clock_ms(const struct pbi_http *h)
+{
+	if (h->conf.now_ms != NULL)
+		return h->conf.now_ms(h->conf.hook_arg);
+	return pbi_now_ms();
+}
+
+static void
+wait_ms(const struct pbi_http *h, int64_t ms)
+{
+	if (ms <= 0)
+		return;
+	if (h->conf.sleep_ms != NULL)
+		h->conf.sleep_ms(h->conf.hook_arg, ms);
+	else
+		pbi_sleep_ms(ms);
+}
+
+static void
+share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *arg)
+{
+	struct pbi_http	*h = arg;
+
+	(void)c;
+	(void)a;
+	pthread_mutex_lock(&h->share_lock[d]);
+}
+
+static void
+share_unlock(CURL *c, curl_lock_data d, void *arg)
+{
+	struct pbi_http	*h = arg;
+
+	(void)c;
+	pthread_mutex_unlock(&h->share_lock[d]);
+}
+
+void
+pbi_http_conf_init(struct pbi_http_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->connect_timeout_ms = 10000;
+	c->timeout_ms = 120000;
+	c->deadline_ms = 300000;
+	c->retry_after_cap_s = 120;
+	c->max_attempts = 8;
+	c->backoff_base_ms = 500;
+	c->backoff_cap_ms = 30000;
+	c->replication_ms = 120000;
+	c->ca_bundle = getenv("PBICTL_CA_BUNDLE");
+}
+
+const struct pbi_err *
+pbi_http_new(const struct pbi_http_conf *conf, struct pbi_http **out)
+{
+	struct pbi_http	*h = NULL;
+	int		 i;
+
+	*out = NULL;
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return pbi_err(PBI_ERR_NET, "cannot initialise libcurl: %s",
+		    curl_easy_strerror(global_rc));
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	h->conf = *conf;
+	if (h->conf.trace == NULL)
+		h->conf.trace = stderr;
+	if (conf->ca_bundle != NULL &&
+	    (h->ca_bundle = strdup(conf->ca_bundle)) == NULL) {
+		free(h);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	h->conf.ca_bundle = h->ca_bundle;
+	pthread_mutex_init(&h->lock, NULL);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&h->share_lock[i], NULL);
+	if ((h->share = curl_share_init()) == NULL) {
+		pbi_http_free(h);
+		return pbi_err(PBI_ERR_NOMEM, "cannot create a curl share");
+	}
+	curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
+	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(h->share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	*out = h;
+	return NULL;
+}
+
+void
+pbi_http_free(struct pbi_http *h)
+{
+	size_t	 i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->npool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	if (h->share != NULL)
+		curl_share_cleanup(h->share);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&h->share_lock[i]);
+	pthread_mutex_destroy(&h->lock);
+	free(h->ca_bundle);
+	free(h);
+}
+
+/* An easy handle from the pool, or a new one; NULL when out of memory. */
+static CURL *
+handle_get(struct pbi_http *h)
+{
+	CURL	*c = NULL;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->npool > 0)
+		c = h->pool[--h->npool];
+	pthread_mutex_unlock(&h->lock);
+	if (c == NULL)
+		c = curl_easy_init();
+	return c;
+}
+
+static void
+handle_put(struct pbi_http *h, CURL *c)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->npool < POOL_MAX) {
+		h->pool[h->npool++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+}
+
+void
+pbi_resp_release(struct pbi_resp *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/* State of one transfer, for the curl callbacks. */
+struct xfer {
+	struct pbi_resp	*resp;
+	FILE		*sink;
+	size_t		 cap;
+	int		 overflow;
+	int		 sink_err;
+};
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	struct pbi_resp	*r = x->resp;
+	size_t		 len = sz * n, ncap;
+	char		*nb;
+
+	if (x->sink != NULL && r->status >= 200 && r->status < 300) {
+		if (fwrite(p, 1, len, x->sink) != len) {
+			x->sink_err = 1;
+			return 0;
+		}
+		r->body_len += len;
+		return len;
+	}
+	if (r->body_len + len + 1 > x->cap) {
+		if (r->body_len + len + 1 > BODY_MAX) {
+			x->overflow = 1;
+			return 0;
+		}
+		ncap = x->cap ? x->cap : 4096;
+		while (ncap < r->body_len + len + 1)
+			ncap *= 2;
+		if ((nb = realloc(r->body, ncap)) == NULL)
+			return 0;
+		r->body = nb;
+		x->cap = ncap;
+	}
+	memcpy(r->body + r->body_len, p, len);
+	r->body_len += len;
+	r->body[r->body_len] = '\0';
+	return len;
+}
+
+/* Copy a header value, trimmed, into dst. */
+static void
+hdr_copy(char *dst, size_t size, const char *v, size_t n)
+{
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	struct pbi_resp	*r = x->resp;
+	size_t		 len = sz * n, k;
+	const char	*colon;
+	long		 code;
+
+	if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* A new status line: interim answers leave nothing. */
+		r->request_id[0] = r->error_info[0] = r->location[0] = '\0';
+		r->retry_after[0] = r->content_type[0] = '\0';
+		if (sscanf(p, "HTTP/%*s %ld", &code) == 1)
+			r->status = code;
+		return len;
+	}
+	if ((colon = memchr(p, ':', len)) == NULL)
+		return len;
+	k = (size_t)(colon - p);
+	colon++;
+#define IS(name) (k == sizeof(name) - 1 && strncasecmp(p, name, k) == 0)
+#define SET(f) hdr_copy(r->f, sizeof(r->f), colon, len - k - 1)
+	if (IS("RequestId") || IS("request-id"))
+		SET(request_id);
+	else if (IS("x-ms-request-id") && r->request_id[0] == '\0')
+		SET(request_id);
+	else if (IS("X-PowerBI-Error-Info"))
+		SET(error_info);
+	else if (IS("Location"))
+		SET(location);
+	else if (IS("Retry-After"))
+		SET(retry_after);
+	else if (IS("Content-Type"))
+		SET(content_type);
+#undef IS
+#undef SET
+	return len;
+}
+
+static int
+is_idempotent(const struct pbi_req *req)
+{
+	if (req->flags & PBI_REQ_ONCE)
+		return 0;
+	if (req->flags & PBI_REQ_IDEMPOTENT)
+		return 1;
+	return strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0 ||
+	    strcmp(req->method, "PUT") == 0 ||
+	    strcmp(req->method, "DELETE") == 0 ||
+	    strcmp(req->method, "OPTIONS") == 0;
+}
+
+/* "METHOD /path" of url, without query, into buf. */
+static void
+call_name(char *buf, size_t len, const char *method, const char *url)
+{
+	const char	*p = strstr(url, "://");
+	size_t		 n;
+
+	p = p ? strchr(p + 3, '/') : NULL;
+	if (p == NULL)
+		p = "/";
+	n = strcspn(p, "?#");
+	snprintf(buf, len, "%s %.*s", method, (int)(n > 200 ? 200 : n), p);
+}
+
+/* FNV-1a of the credential, so a pause applies to one principal. */
+static uint64_t
+principal_key(const struct pbi_req *req)
+{
+	const char	*s = req->bearer ? req->bearer : req->auth;
+	uint64_t	 k = 1469598103934665603ULL;
+
+	for (; s != NULL && *s != '\0'; s++)
+		k = (k ^ (unsigned char)*s) * 1099511628211ULL;
+	return k;
+}
+
+/* How long this principal must still wait after a 429 elsewhere. */
+static int64_t
+pause_left(struct pbi_http *h, uint64_t key)
+{
+	int64_t	 now = clock_ms(h), left = 0;
+	size_t	 i;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < PAUSE_SLOTS; i++)
+		if (h->pause[i].key == key && h->pause[i].until_ms > now)
+			left = h->pause[i].until_ms - now;
+	pthread_mutex_unlock(&h->lock);
+	return left;
+}
+
+static void
+pause_set(struct pbi_http *h, uint64_t key, int64_t until)
+{
+	size_t	 i, at = 0;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < PAUSE_SLOTS; i++) {
+		if (h->pause[i].key == key) {
+			at = i;
+			break;
+		}
+		if (h->pause[i].until_ms < h->pause[at].until_ms)
+			at = i;
+	}
+	h->pause[at].key = key;
+	if (h->pause[at].until_ms < until)
+		h->pause[at].until_ms = until;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Exponential backoff with full jitter for attempt n (1-based). */
+static int64_t
+backoff(const struct pbi_http *h, int n)
+{
+	static _Thread_local unsigned int	 seed;
+	int64_t					 d = h->conf.backoff_base_ms;
+
+	if (seed == 0)
+		seed = (unsigned int)pbi_now_ms() ^ (unsigned int)(uintptr_t)&d;
+	while (--n > 0 && d < h->conf.backoff_cap_ms)
+		d *= 2;
+	if (d > h->conf.backoff_cap_ms)
+		d = h->conf.backoff_cap_ms;
+	/* Between half and all of d. */
+	return d / 2 + (d > 1 ? rand_r(&seed) % (d / 2 + 1) : 0);
+}
+
+/* Write one trace line, serialised with the other threads. */
+__attribute__((format(printf, 2, 3)))
+static void
+trace(struct pbi_http *h, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	pthread_mutex_lock(&h->lock);
+	fputs("pbictl: ", h->conf.trace);
+	va_start(ap, fmt);
+	vfprintf(h->conf.trace, fmt, ap);
+	va_end(ap);
+	fputc('\n', h->conf.trace);
+	fflush(h->conf.trace);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* A redacted copy of a body for a -vv trace (free(3)). */
+static char *
+trace_body(const char *ctype, const char *body, size_t len)
+{
+	char	 note[64];
+
+	if (body == NULL || len == 0)
+		return strdup("(empty)");
+	if (ctype != NULL &&
+	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
+		return pbi_redact_form(body, len);
+	if (ctype == NULL || strstr(ctype, "json") != NULL)
+		return pbi_redact_json(body, len);
+	snprintf(note, sizeof(note), "[%zu bytes of %.30s]", len, ctype);
+	return strdup(note);
+}
+
+/* Is this answer the directory's replication lag (api-facts 2.3)? */
+static int
+replication_lag(const struct pbi_err *e)
+{
+	if (e->status == 404 && strcmp(e->svc_code,
+	    "Request_ResourceNotFound") == 0)
+		return 1;
+	return e->status == 400 && strcmp(e->svc_detail,
+	    "NoBackingApplicationObject") == 0;
+}
+
+/* Is a curl failure one where the request surely never left? */
+static int
+never_sent(CURLcode cc)
+{
+	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	    cc == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
+/*
+ * One attempt: perform req against url into resp.  Returns the curl code;
+ * resp->status is 0 when nothing was answered.
+ */
+static CURLcode
+attempt(struct pbi_http *h, CURL *c, const struct pbi_req *req,
+    const char *url, long timeout_ms, struct pbi_resp *resp, char *cerr)
+{
+	struct curl_slist	*hl = NULL, *nl;
+	struct xfer		 x;
+	char			 line[8192];
+	const char *const	*hp;
+	CURLcode		 cc;
+
+	memset(&x, 0, sizeof(x));
+	x.resp = resp;
+	x.sink = req->sink;
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	resp->status = 0;
+	if (req->sink != NULL)
+		rewind(req->sink);
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->conf.connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->conf.ca_bundle != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->conf.ca_bundle);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "pbictl/" PBICTL_VERSION);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+
+	if (strcmp(req->method, "GET") == 0)
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(req->method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->body != NULL || strcmp(req->method, "DELETE") != 0) {
+			/* Even an empty POST says Content-Length: 0. */
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)req->body_len);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+			    req->body ? req->body : "");
+		}
+	}
+
+	hl = curl_slist_append(hl, "Accept: application/json");
+	hl = hl ? curl_slist_append(hl, "Expect:") : NULL;
+	if (hl != NULL && req->content_type != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s",
+		    req->content_type);
+		hl = curl_slist_append(hl, line);
+	}
+	if (hl != NULL && (req->bearer != NULL || req->auth != NULL)) {
+		if (req->bearer != NULL)
+			snprintf(line, sizeof(line),
+			    "Authorization: Bearer %s", req->bearer);
+		else
+			snprintf(line, sizeof(line), "Authorization: %s",
+			    req->auth);
+		nl = curl_slist_append(hl, line);
+		OPENSSL_cleanse(line, sizeof(line));
+		hl = nl;
+	}
+	for (hp = req->headers; hl != NULL && hp != NULL && *hp != NULL; hp++)
+		hl = curl_slist_append(hl, *hp);
+	if (hl == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	else if (x.overflow)
+		snprintf(cerr, CURL_ERROR_SIZE, "answer larger than %zu bytes",
+		    BODY_MAX);
+	else if (x.sink_err)
+		snprintf(cerr, CURL_ERROR_SIZE, "cannot write the answer");
+	/* Wipe the copy of the credential curl holds in the list. */
+	for (nl = hl; nl != NULL; nl = nl->next)
+		if (strncasecmp(nl->data, "Authorization:", 14) == 0)
+			OPENSSL_cleanse(nl->data, strlen(nl->data));
+	curl_slist_free_all(hl);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	return cc;
+}
+
+const struct pbi_err *
+pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
+    struct pbi_resp *resp)
+{
+	const struct pbi_err	*err = NULL;
+	struct pbi_err		*e;
+	CURL			*c = NULL;
+	char			 cerr[CURL_ERROR_SIZE], call[256];
+	char			*url = NULL, *shown = NULL, *tb;
+	int64_t			 start, deadline, t0, wait, left, replic_end;
+	long			 ra;
+	int			 n, idem, redirects = 0, retry;
+	CURLcode		 cc;
+	uint64_t		 pkey;
+
+	memset(resp, 0, sizeof(*resp));
+	call_name(call, sizeof(call), req->method, req->url);
+	if ((url = strdup(req->url)) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	if (!pbi_url_allowed(url)) {
+		err = pbi_err(PBI_ERR_CONFIG, "refusing '%s': plain http is "
+		    "allowed only to a loopback host", req->url);
+		goto done;
+	}
+	if ((c = handle_get(h)) == NULL) {
+		err = pbi_err(PBI_ERR_NOMEM, "cannot create a curl handle");
+		goto done;
+	}
+	idem = is_idempotent(req);
+	pkey = principal_key(req);
+	start = clock_ms(h);
+	deadline = start + h->conf.deadline_ms;
+	replic_end = start + h->conf.replication_ms;
+
+	for (n = 1;; n++) {
+		if ((left = pause_left(h, pkey)) > 0) {
+			if (clock_ms(h) + left > deadline)
+				left = deadline - clock_ms(h);
+			wait_ms(h, left);
+		}
+		left = deadline - clock_ms(h);
+		if (left <= 0) {
+			err = pbi_err(PBI_ERR_DEADLINE, "%s: no answer within "
+			    "%ld s", call, h->conf.deadline_ms / 1000);
+			goto done;
+		}
+		free(shown);
+		shown = pbi_redact_url(url);
+		if (h->conf.verbose >= 1)
+			trace(h, "> %s %s", req->method, shown ? shown : "?");
+		if (h->conf.verbose >= 2 && req->body != NULL) {
+			tb = trace_body(req->content_type, req->body,
+			    req->body_len);
+			trace(h, "> %s", tb ? tb : "?");
+			free(tb);
+		}
+		cerr[0] = '\0';
+		t0 = clock_ms(h);
+		cc = attempt(h, c, req, url,
+		    left < h->conf.timeout_ms ? left : h->conf.timeout_ms,
+		    resp, cerr);
+		resp->attempts = n;
+		if (h->conf.verbose >= 1) {
+			if (cc != CURLE_OK)
+				trace(h, "< %s %s: %s (%lld ms)", req->method,
+				    shown ? shown : "?",
+				    cerr[0] ? cerr : curl_easy_strerror(cc),
+				    (long long)(clock_ms(h) - t0));
+			else
+				trace(h, "< %ld %s %s (%lld ms, request id %s)",
+				    resp->status, req->method,
+				    shown ? shown : "?",
+				    (long long)(clock_ms(h) - t0),
+				    resp->request_id[0] ? resp->request_id :
+				    "none");
+		}
+		if (h->conf.verbose >= 2 && cc == CURLE_OK &&
+		    (req->sink == NULL || resp->status >= 300)) {
+			tb = trace_body(resp->content_type, resp->body,
+			    resp->body_len);
+			trace(h, "< %s", tb ? tb : "?");
+			free(tb);
+		}
+
+		retry = 0;
+		wait = 0;
+		err = NULL;
+		if (cc != CURLE_OK) {
+			e = pbi_err_slot();
+			e->code = PBI_ERR_NET;
+			snprintf(e->msg, sizeof(e->msg), "%s: %s", call,
+			    cerr[0] ? cerr : curl_easy_strerror(cc));
+			err = e;
+			if (never_sent(cc) || (idem && cc !=
+			    CURLE_OUT_OF_MEMORY && cc != CURLE_WRITE_ERROR &&
+			    cc != CURLE_SSL_CACERT_BADFILE &&
+			    cc != CURLE_PEER_FAILED_VERIFICATION &&
+			    cc != CURLE_UNSUPPORTED_PROTOCOL)) {
+				retry = 1;
+				wait = backoff(h, n);
+			}
+		} else if ((resp->status == 307 || resp->status == 308) &&
+		    resp->location[0] != '\0') {
+			/* Home-cluster redirect (api-facts 3.0): resend. */
+			if (++redirects > MAX_REDIRECTS ||
+			    !pbi_url_allowed(resp->location)) {
+				err = pbi_err(PBI_ERR_PROTO, "%s: refusing "
+				    "redirect to '%s'", call, resp->location);
+				goto done;
+			}
+			free(url);
+			if ((url = strdup(resp->location)) == NULL) {
+				err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+				goto done;
+			}
+			n--;
+			continue;
+		} else if (resp->status >= 400) {
+			err = pbi_http_error(call, resp);
+			if (resp->status == 429 || resp->status == 503) {
+				/* Not processed: safe to repeat any method. */
+				retry = 1;
+				ra = pbi_retry_after(resp->retry_after,
+				    time(NULL));
+				if (ra > h->conf.retry_after_cap_s)
+					ra = h->conf.retry_after_cap_s;
+				wait = ra >= 0 ? ra * 1000 : backoff(h, n);
+				if (resp->status == 429)
+					pause_set(h, pkey, clock_ms(h) + wait);
+			} else if (resp->status >= 500 && idem) {
+				retry = 1;
+				wait = backoff(h, n);
+			} else if ((req->flags & PBI_REQ_REPLICATION) &&
+			    replication_lag(err) && clock_ms(h) < replic_end) {
+				retry = 1;
+				wait = backoff(h, n);
+			}
+		}
+		if (!retry)
+			break;
+		if (n >= h->conf.max_attempts) {
+			err = pbi_err_ctx(err, "giving up after %d attempts",
+			    n);
+			break;
+		}
+		if (clock_ms(h) + wait > deadline) {
+			e = (struct pbi_err *)err;
+			err = pbi_err_ctx(err, "giving up: the next attempt "
+			    "would pass the %ld s deadline",
+			    h->conf.deadline_ms / 1000);
+			if (e->code != PBI_ERR_HTTP)
+				e->code = PBI_ERR_DEADLINE;
+			break;
+		}
+		if (h->conf.verbose >= 1)
+			trace(h, "retrying %s in %lld ms (attempt %d)", call,
+			    (long long)wait, n + 1);
+		wait_ms(h, wait);
+	}
+	if (err != NULL && (req->flags & PBI_REQ_NOFAIL) &&
+	    err->code == PBI_ERR_HTTP)
+		err = NULL;
+done:
+	if (c != NULL)
+		handle_put(h, c);
+	free(shown);
+	free(url);
+	return err;
+}
+
+/* Keep s printable and short, for a service message shown to a person. */
+static void
+tidy(char *dst, size_t size, const char *s, size_t n)
+{
+	size_t	 i, o = 0;
+
+	for (i = 0; i < n && o + 1 < size; i++) {
+		if (s[i] == '\r' || s[i] == '\n') {
+			/* Entra appends "Trace ID: ..." lines: drop them. */
+			break;
+		}
+		dst[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	}
+	dst[o] = '\0';
+}
+
+const struct pbi_err *
+pbi_http_error(const char *call, const struct pbi_resp *resp)
+{
+	struct pbi_err		*e = pbi_err_slot();
+	struct json_object	*root = NULL, *err, *pbi, *det, *codes, *d0;
+	const char		*s;
+
+	e->code = PBI_ERR_HTTP;
+	e->status = resp->status;
+	pbi_strlcpy(e->call, call, sizeof(e->call));
+	pbi_strlcpy(e->request_id, resp->request_id, sizeof(e->request_id));
+	if (resp->body_len > 0)
+		root = pj_parse(resp->body, resp->body_len);
+	if (root == NULL) {
+		/* 403 with an empty body: the header says why (3.0). */
+		if (resp->error_info[0] != '\0')
+			pbi_strlcpy(e->svc_code, resp->error_info,
+			    sizeof(e->svc_code));
+		if (resp->body_len > 0) {
+			char	 t[160];
+
+			tidy(t, sizeof(t), resp->body, resp->body_len);
+			snprintf(e->svc_msg, sizeof(e->svc_msg),
+			    "(answer is not JSON: %s)", t);
+		}
+		return e;
+	}
+	err = NULL;
+	json_object_object_get_ex(root, "error", &err);
+	if (err != NULL && json_object_is_type(err, json_type_object)) {
+		/* Graph and Power BI: {"error":{"code","message",...}}. */
+		if ((s = pj_str(err, "code")) != NULL)
+			pbi_strlcpy(e->svc_code, s, sizeof(e->svc_code));
+		if ((s = pj_str(err, "message")) != NULL)
+			tidy(e->svc_msg, sizeof(e->svc_msg), s, strlen(s));
+		if ((pbi = pj_obj(err, "pbi.error")) != NULL) {
+			if (e->svc_code[0] == '\0' &&
+			    (s = pj_str(pbi, "code")) != NULL)
+				pbi_strlcpy(e->svc_code, s,
+				    sizeof(e->svc_code));
+			det = pj_arr(pbi, "details");
+			d0 = det ? json_object_array_get_idx(det, 0) : NULL;
+			if ((s = pj_path_str(d0, "detail.value")) != NULL &&
+			    e->svc_msg[0] == '\0')
+				tidy(e->svc_msg, sizeof(e->svc_msg), s,
+				    strlen(s));
+		}
+		if ((det = pj_arr(err, "details")) != NULL &&
+		    (d0 = json_object_array_get_idx(det, 0)) != NULL) {
+			if ((s = pj_str(d0, "code")) != NULL)
+				pbi_strlcpy(e->svc_detail, s,
+				    sizeof(e->svc_detail));
+			if (e->svc_msg[0] == '\0' &&
+			    (s = pj_str(d0, "message")) != NULL)
+				tidy(e->svc_msg, sizeof(e->svc_msg), s,
+				    strlen(s));
+		}
+		if (e->request_id[0] == '\0' &&
+		    ((s = pj_path_str(err, "innerError.request-id")) != NULL ||
+		    (s = pj_path_str(err, "innererror.request-id")) != NULL))
+			pbi_strlcpy(e->request_id, s, sizeof(e->request_id));
+	} else if (err != NULL && json_object_is_type(err, json_type_string)) {
+		/* Entra: {"error","error_description","error_codes",...}. */
+		pbi_strlcpy(e->svc_code, json_object_get_string(err),
+		    sizeof(e->svc_code));
+		if ((s = pj_str(root, "error_description")) != NULL)
+			tidy(e->svc_msg, sizeof(e->svc_msg), s, strlen(s));
+		if ((codes = pj_arr(root, "error_codes")) != NULL &&
+		    json_object_array_length(codes) > 0)
+			snprintf(e->svc_detail, sizeof(e->svc_detail),
+			    "AADSTS%d", json_object_get_int(
+			    json_object_array_get_idx(codes, 0)));
+		if ((s = pj_str(root, "trace_id")) != NULL &&
+		    e->request_id[0] == '\0')
+			pbi_strlcpy(e->request_id, s, sizeof(e->request_id));
+	} else if ((s = pj_str(root, "message")) != NULL ||
+	    (s = pj_str(root, "Message")) != NULL) {
+		/* A bare message: admin-API 429s (3.0). */
+		tidy(e->svc_msg, sizeof(e->svc_msg), s, strlen(s));
+	}
+	if (e->svc_code[0] == '\0' && resp->error_info[0] != '\0')
+		pbi_strlcpy(e->svc_code, resp->error_info, sizeof(e->svc_code));
+	json_object_put(root);
+	return e;
+}
+
+const struct pbi_err *
+pbi_http_json(struct pbi_http *h, const char *method, const char *url,
+    const char *bearer, const char *const *headers, struct json_object *body,
+    int flags, struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct pbi_req		 req;
+	struct pbi_resp		 resp;
+	char			 call[256];
+	const char		*text = NULL;
+
+	if (out != NULL)
+		*out = NULL;
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url;
+	req.bearer = bearer;
+	req.headers = headers;
+	req.flags = flags;
+	if (body != NULL) {
+		text = pj_text(body, 0);
+		req.body = text;
+		req.body_len = strlen(text);
+		req.content_type = "application/json; charset=utf-8";
+	}
+	err = pbi_http_do(h, &req, &resp);
+	if (err == NULL && out != NULL && resp.body_len > 0 &&
+	    resp.status < 300) {
+		if ((*out = pj_parse(resp.body, resp.body_len)) == NULL) {
+			struct pbi_err	*e = pbi_err_slot();
+
+			call_name(call, sizeof(call), method, url);
+			e->code = PBI_ERR_PROTO;
+			e->status = resp.status;
+			pbi_strlcpy(e->call, call, sizeof(e->call));
+			pbi_strlcpy(e->request_id, resp.request_id,
+			    sizeof(e->request_id));
+			snprintf(e->msg, sizeof(e->msg), "the service answered "
+			    "%zu bytes that are not JSON", resp.body_len);
+			err = e;
+		}
+	}
+	pbi_resp_release(&resp);
+	return err;
+}
+
+/* Same scheme, host and port? */
+static int
+same_origin(const char *a, const char *b)
+{
+	const char	*pa = strstr(a, "://"), *pb = strstr(b, "://");
+	size_t		 na, nb;
+
+	if (pa == NULL || pb == NULL)
+		return 0;
+	na = (size_t)(pa - a) + 3 + strcspn(pa + 3, "/?#");
+	nb = (size_t)(pb - b) + 3 + strcspn(pb + 3, "/?#");
+	return na == nb && strncasecmp(a, b, na) == 0;
+}
+
+/* Append the members of page's "value" array to all. */
+static const struct pbi_err *
+take_value(struct json_object *page, struct json_object *all, const char *url,
+    size_t *got)
+{
+	struct json_object	*v;
+	size_t			 i, n;
+
+	if ((v = pj_arr(page, "value")) == NULL)
+		return pbi_err(PBI_ERR_PROTO, "GET '%s': the answer has no "
+		    "'value' list", url);
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++)
+		json_object_array_add(all,
+		    json_object_get(json_object_array_get_idx(v, i)));
+	*got = n;
+	return NULL;
+}
+
+const struct pbi_err *
+pbi_http_graph_all(struct pbi_http *h, const char *url, const char *bearer,
+    const char *const *headers, int flags, struct json_object **out)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*all, *page = NULL;
+	char			*next = NULL;
+	const char		*link, *cur = url;
+	size_t			 got, pages = 0;
+
+	*out = NULL;
+	if ((all = json_object_new_array()) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	for (;;) {
+		if ((err = pbi_http_json(h, "GET", cur, bearer, headers, NULL,
+		    flags, &page)) != NULL)
+			break;
+		if ((err = take_value(page, all, cur, &got)) != NULL)
+			break;
+		link = pj_str(page, "@odata.nextLink");
+		if (link == NULL)
+			break;
+		if (!same_origin(link, url)) {
+			err = pbi_err(PBI_ERR_PROTO, "refusing @odata.nextLink "
+			    "to another host: '%s'", link);
+			break;
+		}
+		if ((next != NULL && strcmp(link, next) == 0) ||
+		    ++pages > MAX_PAGES) {
+			err = pbi_err(PBI_ERR_PROTO, "GET '%s': paging does "
+			    "not end", url);
+			break;
+		}
+		free(next);
+		if ((next = strdup(link)) == NULL) {
+			err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+			break;
+		}
+		cur = next;
+		json_object_put(page);
+		page = NULL;
+	}
+	json_object_put(page);
+	free(next);
+	if (err != NULL)
+		json_object_put(all);
+	else
+		*out = all;
+	return err;
+}
+
+char *
+pbi_url_page(const char *url, int top, long skip)
+{
+	size_t	 n = strlen(url) + 64;
+	char	*s;
+
+	if ((s = malloc(n)) == NULL)
+		return NULL;
+	snprintf(s, n, "%s%c$top=%d&$skip=%ld", url,
+	    strchr(url, '?') ? '&' : '?', top, skip);
+	return s;
+}
+
+const struct pbi_err *
+pbi_http_pbi_all(struct pbi_http *h, const char *url, const char *bearer,
+    const char *const *headers, int top, struct json_object **out)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*all, *page = NULL;
+	char			*purl = NULL;
+	long			 skip = 0;
+	size_t			 got, pages = 0;
+
+	*out = NULL;
+	if (top <= 0)
+		top = 5000;
+	if ((all = json_object_new_array()) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	for (;;) {
+		if ((purl = pbi_url_page(url, top, skip)) == NULL) {
+			err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+			break;
+		}
+		if ((err = pbi_http_json(h, "GET", purl, bearer, headers, NULL,
+		    0, &page)) != NULL)
+			break;
+		if ((err = take_value(page, all, purl, &got)) != NULL)
+			break;
+		free(purl);
+		purl = NULL;
+		json_object_put(page);
+		page = NULL;
+		if (got < (size_t)top)
+			break;
+		if (++pages > MAX_PAGES) {
+			err = pbi_err(PBI_ERR_PROTO, "GET '%s': paging does "
+			    "not end", url);
+			break;
+		}
+		skip += top;
+	}
+	free(purl);
+	json_object_put(page);
+	if (err != NULL)
+		json_object_put(all);
+	else
+		*out = all;
+	return err;
+}

@@ -1,0 +1,132 @@
+/*
+ * http.h: the one way pbictl talks to a service.
+ *
+ * JSON requests over libcurl with bearer auth, connection reuse across
+ * threads, retries (429/503 honouring Retry-After; 5xx and dropped
+ * connections for idempotent requests only), a total deadline, paging,
+ * error extraction from every service's error shape, and traces with
+ * secrets redacted.  Thread-safe: one struct pbi_http serves all jobs.
+ */
+#ifndef PBI_HTTP_H
+#define PBI_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json_object;
+struct pbi_err;
+struct pbi_http;
+
+struct pbi_http_conf {
+	long	 connect_timeout_ms;	/* default 10 s */
+	long	 timeout_ms;		/* one attempt, default 120 s */
+	long	 deadline_ms;		/* all attempts and waits, 300 s */
+	long	 retry_after_cap_s;	/* longest wait honoured, 120 s */
+	int	 max_attempts;		/* default 8 */
+	long	 backoff_base_ms;	/* default 500 ms */
+	long	 backoff_cap_ms;	/* default 30 s */
+	long	 replication_ms;	/* PBI_REQ_REPLICATION budget, 120 s */
+	int	 verbose;		/* 1: calls, 2: and bodies */
+	FILE	*trace;			/* default stderr */
+	const char *ca_bundle;		/* default $PBICTL_CA_BUNDLE */
+	/* For tests: a clock and a sleep that need not wait. */
+	int64_t	 (*now_ms)(void *);
+	void	 (*sleep_ms)(void *, int64_t);
+	void	*hook_arg;
+};
+
+#define PBI_REQ_IDEMPOTENT	(1 << 0)  /* safe to repeat (PATCH ...) */
+#define PBI_REQ_ONCE		(1 << 1)  /* never repeat (PUT ...) */
+#define PBI_REQ_REPLICATION	(1 << 2)  /* retry directory lag answers */
+#define PBI_REQ_NOFAIL		(1 << 3)  /* an error status is no error */
+
+struct pbi_req {
+	const char	 *method;
+	const char	 *url;		/* absolute */
+	const char	 *bearer;	/* access token, or NULL */
+	const char	 *auth;		/* whole Authorization value, or NULL */
+	const char *const *headers;	/* extra "Name: value", NULL-ended */
+	const char	 *content_type;	/* of body */
+	const void	 *body;
+	size_t		  body_len;
+	FILE		 *sink;		/* a 2xx body goes here, not to memory */
+	int		  flags;
+};
+
+struct pbi_resp {
+	long	 status;
+	char	*body;			/* NUL-terminated; NULL if none */
+	size_t	 body_len;
+	char	 request_id[96];
+	char	 error_info[128];	/* X-PowerBI-Error-Info */
+	char	 location[2048];
+	char	 retry_after[64];
+	char	 content_type[128];
+	int	 attempts;
+};
+
+/* Defaults for every field, then $PBICTL_CA_BUNDLE. */
+void			 pbi_http_conf_init(struct pbi_http_conf *);
+const struct pbi_err	*pbi_http_new(const struct pbi_http_conf *,
+			    struct pbi_http **);
+void			 pbi_http_free(struct pbi_http *);
+
+/*
+ * Perform req, retrying as its method and flags allow, and fill resp
+ * (release it with pbi_resp_release, also on error).  Returns NULL for a
+ * 2xx/3xx answer, or an error naming the call, the status, the service's
+ * code and message and the request id.
+ */
+const struct pbi_err	*pbi_http_do(struct pbi_http *,
+			    const struct pbi_req *, struct pbi_resp *);
+void			 pbi_resp_release(struct pbi_resp *);
+
+/*
+ * A JSON call: body (borrowed, may be NULL) is sent as JSON; a JSON
+ * answer is stored in *out (a new reference; NULL for an empty body) if
+ * out is not NULL.  An answer that is not JSON is a PBI_ERR_PROTO.
+ * headers and flags as in struct pbi_req; resp, if not NULL, receives
+ * the response (release it).
+ */
+const struct pbi_err	*pbi_http_json(struct pbi_http *, const char *method,
+			    const char *url, const char *bearer,
+			    const char *const *headers,
+			    struct json_object *body, int flags,
+			    struct json_object **out);
+
+/*
+ * Every item of a Graph collection: follows @odata.nextLink (only to the
+ * same scheme and host).  *out receives a new JSON array.
+ */
+const struct pbi_err	*pbi_http_graph_all(struct pbi_http *,
+			    const char *url, const char *bearer,
+			    const char *const *headers, int flags,
+			    struct json_object **out);
+
+/*
+ * Every item of a Power BI collection: pages of top items with $top and
+ * $skip until a short page.  *out receives a new JSON array.
+ */
+const struct pbi_err	*pbi_http_pbi_all(struct pbi_http *,
+			    const char *url, const char *bearer,
+			    const char *const *headers, int top,
+			    struct json_object **out);
+
+/*
+ * The error for an answer with an error status: extracts code, message
+ * and request id from each service's error shape (Graph, Power BI with
+ * message or pbi.error, empty 403 with X-PowerBI-Error-Info, a bare
+ * message, Entra's error_description and error_codes).  call is
+ * "METHOD /path".  Returns this thread's error slot.
+ */
+const struct pbi_err	*pbi_http_error(const char *call,
+			    const struct pbi_resp *resp);
+
+/*
+ * url with "$top=top&$skip=skip" appended.  Returns a new string (free
+ * with free(3)) or NULL.
+ */
+char			*pbi_url_page(const char *url, int top, long skip);
+
+#endif /* PBI_HTTP_H */

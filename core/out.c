@@ -1,0 +1,133 @@
+/*
+ * out.c: tables and JSON on stdout.
+ */
+#include "core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pbi_table {
+	size_t	  ncols;
+	size_t	  nlines;	/* the heads, then the rows */
+	size_t	  cap;		/* cells allocated */
+	char	**cells;	/* nlines * ncols */
+	size_t	 *width;
+};
+
+/* Append a line of ncols cells.  Returns 0, or -1 when out of memory. */
+static int
+table_add(struct pbi_table *t, const char *const *cells)
+{
+	char		**nc;
+	const char	 *c;
+	size_t		  i, at = t->nlines * t->ncols, w;
+
+	if (at + t->ncols > t->cap) {
+		t->cap = t->cap ? t->cap * 2 : t->ncols * 16;
+		if ((nc = realloc(t->cells, t->cap * sizeof(*nc))) == NULL)
+			return -1;
+		t->cells = nc;
+	}
+	for (i = 0; i < t->ncols; i++) {
+		c = cells[i] ? cells[i] : "-";
+		if ((t->cells[at + i] = strdup(c)) == NULL) {
+			while (i-- > 0)
+				free(t->cells[at + i]);
+			return -1;
+		}
+		if ((w = strlen(c)) > t->width[i])
+			t->width[i] = w;
+	}
+	t->nlines++;
+	return 0;
+}
+
+struct pbi_table *
+pbi_table_new(const char *const *heads)
+{
+	struct pbi_table	*t;
+	size_t			 n = 0;
+
+	while (heads[n] != NULL)
+		n++;
+	if (n == 0 || (t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->ncols = n;
+	if ((t->width = calloc(n, sizeof(size_t))) == NULL ||
+	    table_add(t, heads) == -1) {
+		pbi_table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int
+pbi_table_row(struct pbi_table *t, const char *const *cells)
+{
+	return table_add(t, cells);
+}
+
+size_t
+pbi_table_rows(const struct pbi_table *t)
+{
+	return t->nlines - 1;
+}
+
+void
+pbi_table_print(const struct pbi_table *t, FILE *fp)
+{
+	size_t	 r, c;
+	const char *cell;
+
+	for (r = 0; r < t->nlines; r++) {
+		for (c = 0; c < t->ncols; c++) {
+			cell = t->cells[r * t->ncols + c];
+			if (c + 1 == t->ncols)
+				fprintf(fp, "%s\n", cell);
+			else
+				fprintf(fp, "%-*s  ", (int)t->width[c], cell);
+		}
+	}
+}
+
+void
+pbi_table_free(struct pbi_table *t)
+{
+	size_t	 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nlines * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->width);
+	free(t);
+}
+
+void
+pbi_json_print(struct json_object *obj, FILE *fp)
+{
+	fprintf(fp, "%s\n", pj_text(obj, PJ_PRETTY));
+}
+
+void
+pbi_kv_print(struct json_object *obj, FILE *fp)
+{
+	size_t		 w = 0, n;
+	const char	*s;
+
+	json_object_object_foreach(obj, k0, v0) {
+		(void)v0;
+		if ((n = strlen(k0)) > w)
+			w = n;
+	}
+	json_object_object_foreach(obj, key, val) {
+		if (val == NULL)
+			s = "-";
+		else if (json_object_is_type(val, json_type_string))
+			s = json_object_get_string(val);
+		else
+			s = pj_text(val, 0);
+		fprintf(fp, "%-*s  %s\n", (int)w + 1, key, s);
+	}
+}

@@ -1,0 +1,348 @@
+/*
+ * util.c: small pure helpers.
+ */
+#include "core.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+int64_t
+pbi_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+pbi_sleep_ms(int64_t ms)
+{
+	struct timespec	 ts, rem;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
+		ts = rem;
+}
+
+const char *
+pbi_iso8601(time_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		pbi_strlcpy(buf, "", len);
+	return buf;
+}
+
+long
+pbi_retry_after(const char *v, time_t now)
+{
+	const char	*p;
+	long		 n = 0;
+	time_t		 t;
+
+	if (v == NULL)
+		return -1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '\0')
+		return -1;
+	if (isdigit((unsigned char)*v)) {
+		for (p = v; isdigit((unsigned char)*p); p++) {
+			if (n > 100000000L)
+				return -1;
+			n = n * 10 + (*p - '0');
+		}
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		return *p == '\0' ? n : -1;
+	}
+	/* An HTTP date: IMF-fixdate, RFC 850 or asctime (RFC 9110 5.6.7). */
+	if (!isalpha((unsigned char)*v) || (t = curl_getdate(v, NULL)) == -1)
+		return -1;
+	return t > now ? (long)(t - now) : 0;
+}
+
+int
+pbi_secret_name(const char *name)
+{
+	static const char *const exact[] = {
+		"access_token", "refresh_token", "id_token", "token",
+		"client_assertion", "assertion", "device_code",
+		"key", "key1", "key2", "accessKey", "accessKeys", "appKey",
+		"identityBlob", "connectionString", "credentials",
+		"sig", "Url", "fileUrl", NULL
+	};
+	static const char *const part[] = {
+		"secret", "password", "credential", "privatekey", NULL
+	};
+	char	 low[128];
+	size_t	 i;
+
+	for (i = 0; exact[i] != NULL; i++)
+		if (strcasecmp(name, exact[i]) == 0)
+			return 1;
+	for (i = 0; i + 1 < sizeof(low) && name[i] != '\0'; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[i] = '\0';
+	for (i = 0; part[i] != NULL; i++)
+		if (strstr(low, part[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Replace the values of secret members in place, at any depth. */
+static void
+redact_walk(struct json_object *o)
+{
+	struct json_object	*v;
+	size_t			 i, n;
+
+	if (json_object_is_type(o, json_type_array)) {
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			redact_walk(json_object_array_get_idx(o, i));
+		return;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return;
+	json_object_object_foreach(o, key, val) {
+		v = val;
+		if (pbi_secret_name(key) && v != NULL) {
+			json_object_object_add(o, key,
+			    json_object_new_string("[REDACTED]"));
+			continue;
+		}
+		redact_walk(v);
+	}
+}
+
+char *
+pbi_redact_json(const char *body, size_t len)
+{
+	struct json_object	*o;
+	char			*s = NULL;
+	char			 note[64];
+
+	if ((o = pj_parse(body, len)) == NULL) {
+		snprintf(note, sizeof(note), "[%zu bytes, not JSON]", len);
+		return strdup(note);
+	}
+	redact_walk(o);
+	s = strdup(pj_text(o, 0));
+	json_object_put(o);
+	return s;
+}
+
+/* Redact name=value pairs separated by sep in s[0..len). */
+static char *
+redact_pairs(const char *s, size_t len, char sep)
+{
+	char		*out, *o, name[128];
+	const char	*p = s, *end = s + len, *eq, *amp;
+	size_t		 n;
+
+	if ((out = malloc(len * 2 + 16)) == NULL)
+		return NULL;
+	o = out;
+	while (p < end) {
+		amp = memchr(p, sep, (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		n = eq ? (size_t)(eq - p) : 0;
+		if (eq != NULL && n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+		} else
+			name[0] = '\0';
+		if (name[0] != '\0' && pbi_secret_name(name)) {
+			memcpy(o, p, n + 1);
+			o += n + 1;
+			memcpy(o, "[REDACTED]", 10);
+			o += 10;
+		} else {
+			memcpy(o, p, (size_t)(amp - p));
+			o += amp - p;
+		}
+		if (amp < end)
+			*o++ = sep;
+		p = amp + 1;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+pbi_redact_form(const char *body, size_t len)
+{
+	return redact_pairs(body, len, '&');
+}
+
+char *
+pbi_redact_url(const char *url)
+{
+	const char	*q;
+	char		*tail, *out;
+	size_t		 n, tn;
+
+	if ((q = strchr(url, '?')) == NULL)
+		return strdup(url);
+	n = (size_t)(q - url) + 1;
+	if ((tail = redact_pairs(q + 1, strlen(q + 1), '&')) == NULL)
+		return NULL;
+	tn = strlen(tail);
+	if ((out = malloc(n + tn + 1)) != NULL) {
+		memcpy(out, url, n);
+		memcpy(out + n, tail, tn + 1);
+	}
+	free(tail);
+	return out;
+}
+
+static const char b64url_tab[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+char *
+pbi_b64url(const unsigned char *buf, size_t len)
+{
+	char	*out, *o;
+	size_t	 i;
+	uint32_t v;
+
+	if ((out = malloc(len / 3 * 4 + 5)) == NULL)
+		return NULL;
+	o = out;
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)buf[i] << 16 | (uint32_t)buf[i + 1] << 8 |
+		    buf[i + 2];
+		*o++ = b64url_tab[v >> 18 & 63];
+		*o++ = b64url_tab[v >> 12 & 63];
+		*o++ = b64url_tab[v >> 6 & 63];
+		*o++ = b64url_tab[v & 63];
+	}
+	if (len - i == 1) {
+		v = (uint32_t)buf[i] << 16;
+		*o++ = b64url_tab[v >> 18 & 63];
+		*o++ = b64url_tab[v >> 12 & 63];
+	} else if (len - i == 2) {
+		v = (uint32_t)buf[i] << 16 | (uint32_t)buf[i + 1] << 8;
+		*o++ = b64url_tab[v >> 18 & 63];
+		*o++ = b64url_tab[v >> 12 & 63];
+		*o++ = b64url_tab[v >> 6 & 63];
+	}
+	*o = '\0';
+	return out;
+}
+
+unsigned char *
+pbi_b64url_decode(const char *s, size_t slen, size_t *outlen)
+{
+	unsigned char	*out;
+	const char	*p;
+	uint32_t	 acc = 0;
+	size_t		 n = 0, bits = 0, i;
+	int		 c;
+
+	while (slen > 0 && s[slen - 1] == '=')
+		slen--;
+	if (slen % 4 == 1)
+		return NULL;
+	if ((out = malloc(slen * 3 / 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < slen; i++) {
+		c = (unsigned char)s[i];
+		if (c == '+')
+			c = '-';
+		else if (c == '/')
+			c = '_';
+		if (c == '\0' || (p = strchr(b64url_tab, c)) == NULL) {
+			free(out);
+			return NULL;
+		}
+		acc = acc << 6 | (uint32_t)(p - b64url_tab);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits & 0xff);
+		}
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return out;
+}
+
+int
+pbi_is_guid(const char *s)
+{
+	static const int	 dash[] = { 8, 13, 18, 23 };
+	size_t			 i, d = 0;
+
+	if (s == NULL || strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (d < 4 && (int)i == dash[d]) {
+			if (s[i] != '-')
+				return 0;
+			d++;
+		} else if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+int
+pbi_url_allowed(const char *url)
+{
+	const char	*h, *e;
+	char		 host[256];
+	struct in_addr	 a;
+	size_t		 n;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/';
+	if (strncasecmp(url, "http://", 7) != 0)
+		return 0;
+	h = url + 7;
+	if (*h == '[') {
+		e = strchr(h, ']');
+		return e != NULL && (size_t)(e - h) == 4 &&
+		    strncmp(h, "[::1]", 5) == 0;
+	}
+	n = strcspn(h, ":/?#");
+	if (n == 0 || n >= sizeof(host) || memchr(h, '@', n) != NULL)
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
+	return 0;
+}
+
+size_t
+pbi_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t	 n = strlen(src);
+
+	if (size > 0) {
+		if (n >= size) {
+			memcpy(dst, src, size - 1);
+			dst[size - 1] = '\0';
+		} else
+			memcpy(dst, src, n + 1);
+	}
+	return n;
+}

@@ -1,0 +1,63 @@
+/*
+ * util.h: small pure helpers: time, Retry-After, redaction, base64url,
+ * identifiers, URL checks.
+ */
+#ifndef PBI_UTIL_H
+#define PBI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Milliseconds on the monotonic clock. */
+int64_t		 pbi_now_ms(void);
+/* Sleep ms milliseconds (restarted on EINTR). */
+void		 pbi_sleep_ms(int64_t ms);
+/* "2026-11-22T13:19:19Z" for t into buf (at least 21 bytes). */
+const char	*pbi_iso8601(time_t t, char *buf, size_t len);
+
+/*
+ * Parse a Retry-After value: delta-seconds or an HTTP date (IMF-fixdate,
+ * RFC 850 or asctime), relative to now.  Returns the delay in seconds
+ * (0 for a date in the past) or -1 if v is not a valid value.
+ */
+long		 pbi_retry_after(const char *v, time_t now);
+
+/*
+ * Redaction for traces and logs.  Each returns a new string (free with
+ * free(3)) or NULL on allocation failure.
+ *  - pbi_redact_json: values of secret-looking members replaced by
+ *    "[REDACTED]", at any depth; a body that is not JSON is returned as
+ *    "[N bytes, not JSON]" so nothing unparsed can leak.
+ *  - pbi_redact_form: x-www-form-urlencoded, secret fields' values.
+ *  - pbi_redact_url: query parameters that carry secrets (sig, code,
+ *    access_token, ...).
+ */
+char		*pbi_redact_json(const char *body, size_t len);
+char		*pbi_redact_form(const char *body, size_t len);
+char		*pbi_redact_url(const char *url);
+/* Non-zero if a JSON member or form field of this name carries a secret. */
+int		 pbi_secret_name(const char *name);
+
+/* base64url without padding.  Returns a new string (free(3)) or NULL. */
+char		*pbi_b64url(const unsigned char *buf, size_t len);
+/*
+ * Decode base64url (padding optional).  Returns a new buffer (free(3))
+ * with its length in *outlen and a NUL after it, or NULL if s is invalid.
+ */
+unsigned char	*pbi_b64url_decode(const char *s, size_t slen,
+		    size_t *outlen);
+
+/* Non-zero if s is a GUID in 8-4-4-4-12 hex form. */
+int		 pbi_is_guid(const char *s);
+
+/*
+ * Non-zero if url may be used: https://, or http:// to a loopback host
+ * (127.0.0.0/8, localhost, [::1]).
+ */
+int		 pbi_url_allowed(const char *url);
+
+/* Copy at most size-1 bytes and NUL-terminate.  Returns strlen(src). */
+size_t		 pbi_strlcpy(char *dst, const char *src, size_t size);
+
+#endif /* PBI_UTIL_H */
