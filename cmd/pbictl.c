@@ -256,7 +256,7 @@ main(int argc, char *argv[])
 	const char		*ledger_opt = NULL;
 	char			 msg[2048], cmdname[64];
 	size_t			 i;
-	int			 ch, status;
+	int			 ch, status, k;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.progname = "pbictl";
@@ -285,11 +285,13 @@ main(int argc, char *argv[])
 	argv[0] = cmdname;
 	optind = 0;
 	if (commands[i].flags & NEED_LEDGER) {
-		/* -h needs no ledger. */
-		if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
-		    strcmp(argv[1], "--help") == 0))
-			commands[i].usage(0);
-		if ((err = pbi_ledger_open(ctx.ledger_path, 0,
+		/* -h needs no ledger: let the command answer it. */
+		for (k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+			if (strcmp(argv[k], "-h") == 0 ||
+			    strcmp(argv[k], "--help") == 0)
+				break;
+		if ((k == argc || strcmp(argv[k], "--") == 0) &&
+		    (err = pbi_ledger_open(ctx.ledger_path, 0,
 		    &ctx.ledger)) != NULL)
 			goto done;
 	}

@@ -1,9 +1,14 @@
 /*
- * banned.h: functions that are too easy to misuse.  Included last by
- * core.h so that any use is a compile error.
+ * banned.h: functions that are too easy to misuse: any use is a compile
+ * error (git's banned.h).
  */
 #ifndef PBI_BANNED_H
 #define PBI_BANNED_H
+
+/* Declare the real functions first, so later includes change nothing. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #define BANNED(f) sorry_##f##_is_banned
 
