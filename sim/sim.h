@@ -1,0 +1,248 @@
+/*
+ * sim.h: internal interfaces of pbisim, the local emulator of Entra ID,
+ * Microsoft Graph, Power BI REST and Workspace Collections.
+ *
+ * The whole tenant lives in one json-c tree (g.state) guarded by one
+ * mutex (g.mu).  Members whose names start with "_" are internal and never
+ * appear in service responses; members starting with "__" are secrets and
+ * never appear in GET /_sim/state or the request log either.
+ */
+#ifndef PBISIM_SIM_H
+#define PBISIM_SIM_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+
+#include "core/json.h"
+
+#define SIM_EMPTY_GUID	"00000000-0000-0000-0000-000000000000"
+#define SIM_PBI_APPID	"00000009-0000-0000-c000-000000000000"
+#define SIM_GRAPH_APPID	"00000003-0000-0000-c000-000000000000"
+#define SIM_PBI_CTX	"http://wabi-west-europe-redirect.analysis.windows.net/v1.0/myorg/$metadata#"
+#define SIM_GRAPH_CTX	"https://graph.microsoft.com/v1.0/$metadata#"
+
+/* Growable byte buffer, always NUL terminated when non-empty. */
+struct buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_addstr(struct buf *, const char *);
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 buf_release(struct buf *);
+
+struct kv {
+	char	*k;
+	char	*v;
+};
+
+enum svc {
+	SVC_NONE,
+	SVC_ENTRA,
+	SVC_GRAPH,
+	SVC_PBI,
+	SVC_COLL,
+	SVC_BLOB,
+	SVC_ARM,
+	SVC_SIM
+};
+
+enum prkind {
+	PR_NONE,
+	PR_APP,
+	PR_USER
+};
+
+/* The authenticated caller of a Graph or Power BI request. */
+struct principal {
+	enum prkind	 kind;
+	char		 appid[64];	/* client application id */
+	char		 oid[64];	/* SP object id or user object id */
+	char		 upn[256];	/* users only */
+	char		 profile[64];	/* X-PowerBI-Profile-Id, SP only */
+	int64_t		 exp;		/* token expiry, unix seconds */
+};
+
+#define SIM_MAXSEG	24
+#define SIM_MAXHDR	8
+
+struct req {
+	struct MHD_Connection	*conn;
+	char			*uri;		/* raw request target */
+	char			 method[16];
+	char			*seg[SIM_MAXSEG];	/* decoded path segments */
+	int			 nseg;
+	char			*rawpath;	/* undecoded path */
+	char			*rawquery;	/* after '?', or NULL */
+	struct kv		*query;
+	int			 nquery;
+	struct buf		 body;
+	int			 toobig;
+	char			 reqid[40];
+	enum svc		 svc;
+	int			 stage;		/* 0 new, 1 body, 2 delayed */
+	int			 dropped;
+	int			 clustered;	/* came via /_cluster/ */
+	struct timespec		 t0;
+	/* response */
+	int			 status;
+	struct buf		 out;
+	const char		*ctype;
+	char			*hk[SIM_MAXHDR];
+	char			*hv[SIM_MAXHDR];
+	int			 nhdr;
+	/* identity for the log */
+	char			 who[256];
+	char			 whoprof[64];
+	struct principal	 pr;
+};
+
+struct faults {
+	int	 latency_ms;
+	int	 jitter_ms;
+	double	 p429;
+	int	 retry_after;
+	double	 p5xx;
+	double	 pdrop;
+	double	 p500ac;
+	double	 p307;
+	double	 repl_delay;
+	double	 import_s;
+	double	 assign_s;
+	int	 assign_stuck;
+	int	 rate_limit;
+	int	 admin_rate_limit;
+	char	 match_method[16];
+	char	 match_prefix[256];
+};
+
+struct sim {
+	pthread_mutex_t		 mu;		/* guards everything below */
+	struct json_object	*state;
+	struct json_object	*initial;	/* state right after seeding */
+	EVP_PKEY		*key;		/* token signing key */
+	char			 kid[64];
+	int64_t			 clock_off_ms;
+	struct faults		 f;
+	struct faults		 f0;		/* command-line faults */
+	uint64_t		 rng;
+	int			 port;
+	size_t			 logmax;
+	int			 tls;
+};
+
+extern struct sim g;
+
+/* util.c */
+const char	*sim_memmem(const char *, size_t, const char *, size_t);
+const char	*sim_strcasestr(const char *, const char *);
+int64_t		 sim_now_ms(void);
+int64_t		 sim_now(void);
+double		 sim_rand(void);
+void		 sim_guid(char out[37]);
+void		 sim_randhex(char *, size_t);
+void		 sim_iso(int64_t ms, int withms, char *out, size_t);
+int64_t		 sim_parse_iso(const char *);
+char		*sim_pctdecode(const char *, size_t, int plus);
+int		 sim_form_parse(const char *, size_t, struct kv **, int *);
+void		 sim_kv_free(struct kv *, int);
+const char	*sim_kv_get(const struct kv *, int, const char *);
+const char	*sim_q(const struct req *, const char *);
+const char	*sim_hdr(const struct req *, const char *);
+void		 sim_add_header(struct req *, const char *, const char *);
+void		 sim_reply(struct req *, int, const char *, const void *,
+		    size_t);
+void		 sim_reply_json(struct req *, int, struct json_object *);
+void		 sim_reply_empty(struct req *, int);
+struct json_object *sim_pub(struct json_object *, int hide);
+struct json_object *sim_find(struct json_object *arr, const char *key,
+		    const char *val);
+struct json_object *sim_find_ci(struct json_object *arr, const char *key,
+		    const char *val);
+int		 sim_arr_del(struct json_object *arr, struct json_object *);
+struct json_object *sim_arr(struct json_object *, const char *);
+struct json_object *sim_body_json(struct req *);
+int		 sim_streq_ci(const char *, const char *);
+int		 sim_visible(struct json_object *);
+void		 sim_stamp(struct json_object *);
+int		 sim_multipart(const struct req *, const char **, size_t *);
+int		 sim_zip_find(const char *, size_t, const char *,
+		    const char **, size_t *);
+int		 sim_is_zip(const char *, size_t);
+char		*sim_file_store(const char *, size_t);
+char		*sim_file_load(const char *, size_t *);
+const char	*sim_host(const struct req *);
+const char	*sim_scheme(void);
+int		 sim_filter_eq(const char *, char keys[][64], char vals[][256],
+		    int max);
+
+/* jwt.c */
+char		*b64url_enc(const void *, size_t);
+char		*b64_enc(const void *, size_t);
+unsigned char	*b64_dec(const char *, size_t, size_t *);
+int		 jwt_keygen(void);
+int		 jwt_key_load(const char *pem);
+char		*jwt_key_pem(void);
+char		*jwt_sign(struct json_object *claims);
+int		 jwt_split(const char *, struct json_object **hdr,
+		    struct json_object **claims);
+int		 jwt_verify_sig(const char *, EVP_PKEY *, const char *alg);
+int		 jwt_verify_own(const char *, struct json_object **claims);
+int		 jwt_verify_hs256(const char *, const char *key);
+struct json_object *jwt_jwks(void);
+int		 cert_parse(const char *, char **x5t, char **x5ts256,
+		    char **derb64, char **thumbhex);
+EVP_PKEY	*cert_pubkey(const char *derb64);
+void		 sha256_hex(const char *, char out[65]);
+
+/* pbisim.c */
+void		 sim_log_principal(struct req *, const char *who,
+		    const char *profile);
+int		 sim_admin_rate_check(struct req *);
+
+/* entra.c */
+void		 entra_route(struct req *);
+void		 entra_devicecode_control(struct req *);
+void		 entra_normalize_app(struct json_object *app);
+const char	*entra_resource_of(const char *aud);
+int		 sim_auth(struct req *, int pbi);
+
+/* graph.c */
+void		 graph_route(struct req *);
+void		 graph_error(struct req *, int, const char *, const char *);
+struct json_object *graph_sp_new(const char *appid, const char *name,
+		    const char *id);
+int		 graph_is_member(const char *groupid, const char *oid);
+
+/* powerbi.c */
+void		 pbi_route(struct req *);
+void		 pbi_error(struct req *, int, const char *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+void		 pbi_error_pbi(struct req *, int, const char *,
+		    struct json_object *params);
+void		 ws_settle(struct json_object *ws);
+void		 ws_import_post(struct req *, struct json_object *ws, int coll);
+void		 ws_import_get(struct req *, struct json_object *ws,
+		    const char *id, int coll);
+struct json_object *ws_report_json(struct json_object *ws,
+		    struct json_object *rep, int coll);
+void		 blob_route(struct req *);
+void		 ws_datasets(struct req *, struct json_object *ws, int coll);
+void		 pbi_normalize_ws(struct json_object *ws, int coll,
+		    const char *basedir);
+
+/* collections.c */
+void		 coll_route(struct req *);
+void		 arm_route(struct req *);
+
+#endif /* PBISIM_SIM_H */

@@ -1,0 +1,733 @@
+/*
+ * util.c: buffers, clock, ids, query/form parsing, responses, multipart
+ * and a minimal zip reader for pbisim.
+ */
+#include "sim/sim.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+/* memmem(3), which needs _GNU_SOURCE. */
+const char *
+sim_memmem(const char *h, size_t hn, const char *n, size_t nn)
+{
+	size_t	 i;
+
+	if (nn == 0)
+		return h;
+	for (i = 0; i + nn <= hn; i++)
+		if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
+			return h + i;
+	return NULL;
+}
+
+/* strcasestr(3), which needs _GNU_SOURCE. */
+const char *
+sim_strcasestr(const char *h, const char *n)
+{
+	size_t	 nn = strlen(n);
+
+	for (; *h != '\0'; h++)
+		if (strncasecmp(h, n, nn) == 0)
+			return h;
+	return nn == 0 ? h : NULL;
+}
+
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	size_t	 ncap;
+	char	*np;
+
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if ((np = realloc(b->p, ncap)) == NULL)
+			abort();
+		b->p = np;
+		b->cap = ncap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+buf_addstr(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 tmp[1024];
+	int	 n;
+	char	*big = NULL;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		buf_add(b, tmp, (size_t)n);
+		return;
+	}
+	if ((big = malloc((size_t)n + 1)) == NULL)
+		abort();
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf_add(b, big, (size_t)n);
+	free(big);
+}
+
+void
+buf_release(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Sim clock: real time plus the offset set by POST /_sim/clock. */
+int64_t
+sim_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    g.clock_off_ms;
+}
+
+int64_t
+sim_now(void)
+{
+	return sim_now_ms() / 1000;
+}
+
+/* Uniform double in [0,1) from a xorshift64* generator; caller holds g.mu. */
+double
+sim_rand(void)
+{
+	uint64_t	 x = g.rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	g.rng = x;
+	return (double)((x * 2685821657736338717ULL) >> 11) /
+	    (double)(1ULL << 53);
+}
+
+static uint64_t
+rand64(void)
+{
+	uint64_t	 a, b;
+
+	a = (uint64_t)(sim_rand() * 4294967296.0);
+	b = (uint64_t)(sim_rand() * 4294967296.0);
+	return a << 32 | b;
+}
+
+/* A random version-4 GUID in lower case; caller holds g.mu. */
+void
+sim_guid(char out[37])
+{
+	uint64_t	 a = rand64(), b = rand64();
+
+	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx",
+	    (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
+	    (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
+	    (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+void
+sim_randhex(char *out, size_t n)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i + 1 < n; i++)
+		out[i] = hex[(int)(sim_rand() * 16)];
+	out[n - 1] = '\0';
+}
+
+/* ISO 8601 UTC time of ms, "2024-01-02T03:04:05Z" or with ".123". */
+void
+sim_iso(int64_t ms, int withms, char *out, size_t n)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(ms / 1000);
+
+	gmtime_r(&t, &tm);
+	if (withms)
+		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	else
+		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+}
+
+/* Milliseconds of an ISO 8601 UTC date or date-time, or -1. */
+int64_t
+sim_parse_iso(const char *s)
+{
+	struct tm	 tm;
+	int		 y, mo, d, h = 0, mi = 0, se = 0;
+
+	if (s == NULL || sscanf(s, "%d-%d-%d", &y, &mo, &d) != 3)
+		return -1;
+	if (strlen(s) > 10)
+		sscanf(s + 11, "%d:%d:%d", &h, &mi, &se);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode n bytes of s ('+' is a space if plus); free with free(3). */
+char *
+sim_pctdecode(const char *s, size_t n, int plus)
+{
+	char	*o;
+	size_t	 i, j = 0;
+
+	if ((o = malloc(n + 1)) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    hexval((unsigned char)s[i + 1]) >= 0 &&
+		    hexval((unsigned char)s[i + 2]) >= 0) {
+			o[j++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
+			    hexval((unsigned char)s[i + 2]));
+			i += 2;
+		} else if (plus && s[i] == '+')
+			o[j++] = ' ';
+		else
+			o[j++] = s[i];
+	}
+	o[j] = '\0';
+	return o;
+}
+
+/*
+ * Parse an application/x-www-form-urlencoded string (also a query string)
+ * into *out (count *n).  Returns 0; free with sim_kv_free.
+ */
+int
+sim_form_parse(const char *s, size_t len, struct kv **out, int *n)
+{
+	const char	*p = s, *end = s + len, *amp, *eq;
+	struct kv	*v = NULL, *nv;
+	int		 cnt = 0;
+
+	while (p < end) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		if (amp > p) {
+			eq = memchr(p, '=', (size_t)(amp - p));
+			if ((nv = realloc(v, sizeof(*v) * (cnt + 1))) == NULL)
+				abort();
+			v = nv;
+			if (eq == NULL) {
+				v[cnt].k = sim_pctdecode(p, (size_t)(amp - p), 1);
+				v[cnt].v = strdup("");
+			} else {
+				v[cnt].k = sim_pctdecode(p, (size_t)(eq - p), 1);
+				v[cnt].v = sim_pctdecode(eq + 1,
+				    (size_t)(amp - eq - 1), 1);
+			}
+			cnt++;
+		}
+		p = amp + 1;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+void
+sim_kv_free(struct kv *v, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].k);
+		free(v[i].v);
+	}
+	free(v);
+}
+
+const char *
+sim_kv_get(const struct kv *v, int n, const char *k)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].k, k) == 0)
+			return v[i].v;
+	return NULL;
+}
+
+/* Query parameter (case-insensitive name as OData allows), or NULL. */
+const char *
+sim_q(const struct req *r, const char *k)
+{
+	int	 i;
+
+	for (i = 0; i < r->nquery; i++)
+		if (strcasecmp(r->query[i].k, k) == 0)
+			return r->query[i].v;
+	return NULL;
+}
+
+const char *
+sim_hdr(const struct req *r, const char *k)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, k);
+}
+
+void
+sim_add_header(struct req *r, const char *k, const char *v)
+{
+	if (r->nhdr >= SIM_MAXHDR)
+		return;
+	r->hk[r->nhdr] = strdup(k);
+	r->hv[r->nhdr] = strdup(v);
+	r->nhdr++;
+}
+
+void
+sim_reply(struct req *r, int status, const char *ctype, const void *p,
+    size_t n)
+{
+	r->status = status;
+	r->ctype = ctype;
+	r->out.len = 0;
+	if (n > 0)
+		buf_add(&r->out, p, n);
+}
+
+/* Reply with obj serialised; takes over the reference to obj. */
+void
+sim_reply_json(struct req *r, int status, struct json_object *obj)
+{
+	const char	*s = pj_text(obj, 0);
+
+	sim_reply(r, status, "application/json; charset=utf-8", s, strlen(s));
+	json_object_put(obj);
+}
+
+void
+sim_reply_empty(struct req *r, int status)
+{
+	sim_reply(r, status, NULL, NULL, 0);
+}
+
+/*
+ * Deep copy of o without members whose names start with "_" (hide 1) or
+ * "__" (hide 2).  Returns a new reference.
+ */
+struct json_object *
+sim_pub(struct json_object *o, int hide)
+{
+	struct json_object	*n;
+	size_t			 i;
+
+	if (o == NULL)
+		return NULL;
+	switch (json_object_get_type(o)) {
+	case json_type_object:
+		n = json_object_new_object();
+		json_object_object_foreach(o, k, v) {
+			if (k[0] == '_' && (hide == 1 || k[1] == '_'))
+				continue;
+			json_object_object_add(n, k, sim_pub(v, hide));
+		}
+		return n;
+	case json_type_array:
+		n = json_object_new_array();
+		for (i = 0; i < json_object_array_length(o); i++)
+			json_object_array_add(n,
+			    sim_pub(json_object_array_get_idx(o, i), hide));
+		return n;
+	default:
+		return json_object_get(o);
+	}
+}
+
+struct json_object *
+sim_find(struct json_object *arr, const char *key, const char *val)
+{
+	size_t		 i;
+	const char	*s;
+
+	if (arr == NULL || val == NULL)
+		return NULL;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		s = pj_str(json_object_array_get_idx(arr, i), key);
+		if (s != NULL && strcmp(s, val) == 0)
+			return json_object_array_get_idx(arr, i);
+	}
+	return NULL;
+}
+
+struct json_object *
+sim_find_ci(struct json_object *arr, const char *key, const char *val)
+{
+	size_t		 i;
+	const char	*s;
+
+	if (arr == NULL || val == NULL)
+		return NULL;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		s = pj_str(json_object_array_get_idx(arr, i), key);
+		if (s != NULL && strcasecmp(s, val) == 0)
+			return json_object_array_get_idx(arr, i);
+	}
+	return NULL;
+}
+
+/* Remove element o from arr; returns 1 if it was there. */
+int
+sim_arr_del(struct json_object *arr, struct json_object *o)
+{
+	size_t	 i;
+
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (json_object_array_get_idx(arr, i) == o) {
+			json_object_array_del_idx(arr, i, 1);
+			return 1;
+		}
+	return 0;
+}
+
+/* Array member key of o, created empty if absent (borrowed). */
+struct json_object *
+sim_arr(struct json_object *o, const char *key)
+{
+	struct json_object	*a;
+
+	if ((a = pj_arr(o, key)) != NULL)
+		return a;
+	a = json_object_new_array();
+	json_object_object_add(o, key, a);
+	return a;
+}
+
+/* Body parsed as JSON (new reference) or NULL. */
+struct json_object *
+sim_body_json(struct req *r)
+{
+	return pj_parse(r->body.p, r->body.len);
+}
+
+int
+sim_streq_ci(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+/* Directory object replicated yet (created at least repl_delay ago)? */
+int
+sim_visible(struct json_object *o)
+{
+	int64_t	 c = pj_int(o, "_created", 0);
+
+	return c == 0 || sim_now_ms() - c >= (int64_t)(g.f.repl_delay * 1000);
+}
+
+void
+sim_stamp(struct json_object *o)
+{
+	pj_add_int(o, "_created", sim_now_ms());
+}
+
+/*
+ * Find the first part of a multipart/form-data body, whatever its name and
+ * headers (also none).  Returns 0 and the borrowed bytes, -1 if the body
+ * is not multipart.  Binary safe.
+ */
+int
+sim_multipart(const struct req *r, const char **data, size_t *len)
+{
+	const char	*ct, *b, *p, *end, *hend, *dend;
+	char		 delim[256];
+	size_t		 blen;
+
+	if ((ct = sim_hdr(r, "Content-Type")) == NULL ||
+	    strncasecmp(ct, "multipart/", 10) != 0 ||
+	    (b = sim_strcasestr(ct, "boundary=")) == NULL)
+		return -1;
+	b += 9;
+	if (*b == '"')
+		b++;
+	blen = strcspn(b, "\";, ");
+	if (blen == 0 || blen > 200)
+		return -1;
+	snprintf(delim, sizeof(delim), "--%.*s", (int)blen, b);
+	if ((p = r->body.p) == NULL)
+		return -1;
+	end = p + r->body.len;
+	if ((p = sim_memmem(p, (size_t)(end - p), delim, strlen(delim))) == NULL)
+		return -1;
+	p += strlen(delim);
+	if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+		p += 2;
+	else if (p < end && p[0] == '\n')
+		p += 1;
+	if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+		p += 2;		/* part without headers */
+	else {
+		hend = sim_memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+		if (hend == NULL)
+			return -1;
+		p = hend + 4;
+	}
+	snprintf(delim, sizeof(delim), "\r\n--%.*s", (int)blen, b);
+	dend = sim_memmem(p, (size_t)(end - p), delim, strlen(delim));
+	if (dend == NULL)
+		dend = end;
+	*data = p;
+	*len = (size_t)(dend - p);
+	return 0;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint16_t
+le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* Offset of the end-of-central-directory record, or -1. */
+static long
+zip_eocd(const unsigned char *p, size_t n)
+{
+	size_t	 i, lim;
+
+	if (n < 22)
+		return -1;
+	lim = n > 65557 ? n - 65557 : 0;
+	for (i = n - 22;; i--) {
+		if (le32(p + i) == 0x06054b50)
+			return (long)i;
+		if (i == lim)
+			break;
+	}
+	return -1;
+}
+
+/* Is buf a zip archive (has a consistent end of central directory)? */
+int
+sim_is_zip(const char *buf, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)buf;
+	long			 e;
+
+	if (n < 22 || (e = zip_eocd(p, n)) < 0)
+		return 0;
+	return (size_t)le32(p + e + 16) + le32(p + e + 12) <= (size_t)e;
+}
+
+/*
+ * Find entry name in zip buf.  Returns 0 with the borrowed bytes of a
+ * stored entry, 1 if it exists but is compressed, -1 if absent.
+ */
+int
+sim_zip_find(const char *buf, size_t n, const char *name, const char **data,
+    size_t *len)
+{
+	const unsigned char	*p = (const unsigned char *)buf, *c;
+	long			 e;
+	size_t			 off, i, cnt, nl, xl, cl, method, csz, loff;
+
+	if ((e = zip_eocd(p, n)) < 0)
+		return -1;
+	cnt = le16(p + e + 10);
+	off = le32(p + e + 16);
+	for (i = 0; i < cnt; i++) {
+		if (off + 46 > n || le32(p + off) != 0x02014b50)
+			return -1;
+		c = p + off;
+		method = le16(c + 10);
+		csz = le32(c + 20);
+		nl = le16(c + 28);
+		xl = le16(c + 30);
+		cl = le16(c + 32);
+		loff = le32(c + 42);
+		if (off + 46 + nl > n)
+			return -1;
+		if (nl == strlen(name) && memcmp(c + 46, name, nl) == 0) {
+			if (method != 0)
+				return 1;
+			if (loff + 30 > n || le32(p + loff) != 0x04034b50)
+				return -1;
+			loff += 30 + le16(p + loff + 26) + le16(p + loff + 28);
+			if (loff + csz > n)
+				return -1;
+			*data = buf + loff;
+			*len = csz;
+			return 0;
+		}
+		off += 46 + nl + xl + cl;
+	}
+	return -1;
+}
+
+/*
+ * Store file bytes in the state's file table, keyed by their SHA-256.
+ * Returns the key; free with free(3).  Caller holds g.mu.
+ */
+char *
+sim_file_store(const char *p, size_t n)
+{
+	unsigned char		 md[SHA256_DIGEST_LENGTH];
+	char			 hex[65];
+	struct json_object	*files;
+	char			*b64 = NULL;
+	int			 i;
+
+	SHA256((const unsigned char *)p, n, md);
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if ((files = pj_obj(g.state, "__files")) == NULL) {
+		files = json_object_new_object();
+		json_object_object_add(g.state, "__files", files);
+	}
+	if (!json_object_object_get_ex(files, hex, NULL)) {
+		b64 = b64_enc(p, n);
+		json_object_object_add(files, hex,
+		    json_object_new_string(b64));
+		free(b64);
+	}
+	return strdup(hex);
+}
+
+/* The bytes of a stored file (free with free(3)), or NULL. */
+char *
+sim_file_load(const char *key, size_t *n)
+{
+	const char	*b64;
+
+	if (key == NULL ||
+	    (b64 = pj_str(pj_obj(g.state, "__files"), key)) == NULL)
+		return NULL;
+	return (char *)b64_dec(b64, strlen(b64), n);
+}
+
+/* "https" when serving TLS, else "http". */
+const char *
+sim_scheme(void)
+{
+	return g.tls ? "https" : "http";
+}
+
+/* Host header as the client sent it, for absolute links. */
+const char *
+sim_host(const struct req *r)
+{
+	const char	*h = sim_hdr(r, "Host");
+
+	return h ? h : "127.0.0.1";
+}
+
+/*
+ * Parse an OData filter of the form "a eq 'x' and b eq 'y'".  Returns the
+ * number of terms, or -1 if the filter has another form.
+ */
+int
+sim_filter_eq(const char *f, char keys[][64], char vals[][256], int max)
+{
+	const char	*p = f, *q;
+	int		 n = 0;
+	size_t		 kl, vl;
+	char		 v[256];
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		q = p;
+		while (*q != '\0' && *q != ' ')
+			q++;
+		kl = (size_t)(q - p);
+		if (kl == 0 || kl >= 64 || n >= max)
+			return -1;
+		memcpy(keys[n], p, kl);
+		keys[n][kl] = '\0';
+		while (*q == ' ')
+			q++;
+		if (strncasecmp(q, "eq ", 3) != 0)
+			return -1;
+		q += 3;
+		while (*q == ' ')
+			q++;
+		if (*q != '\'')
+			return -1;
+		q++;
+		vl = 0;
+		while (*q != '\0') {
+			if (*q == '\'' && q[1] == '\'') {
+				q++;
+			} else if (*q == '\'')
+				break;
+			if (vl + 1 < sizeof(v))
+				v[vl++] = *q;
+			q++;
+		}
+		if (*q != '\'')
+			return -1;
+		v[vl] = '\0';
+		snprintf(vals[n], 256, "%s", v);
+		n++;
+		q++;
+		while (*q == ' ')
+			q++;
+		if (*q == '\0')
+			break;
+		if (strncasecmp(q, "and ", 4) != 0)
+			return -1;
+		p = q + 4;
+	}
+	return n;
+}

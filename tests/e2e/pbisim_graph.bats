@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# pbisim: Microsoft Graph v1.0 subset (api-facts 2).
+
+load sim_helper
+
+setup_file() {
+	sim_setup_file
+	GRAPH_TOKEN=$(tok_app "$APP1" s3cret-one "$GRAPH_SCOPE")
+	export GRAPH_TOKEN
+}
+teardown_file() { sim_teardown_file; }
+setup() { sim_reset; }
+
+@test "create, get and filter applications" {
+	local id appid
+	graph POST /applications '{"displayName":"made by test"}'
+	[ "$CODE" = 201 ]
+	echo "$BODY" | jq -e '.["@odata.context"] | endswith("$metadata#applications/$entity")'
+	id=$(echo "$BODY" | jq -r .id)
+	appid=$(echo "$BODY" | jq -r .appId)
+	[ "$id" != "$appid" ]
+	graph GET "/applications/$id"
+	[ "$CODE" = 200 ]
+	graph GET "/applications?\$filter=appId%20eq%20'$appid'"
+	echo "$BODY" | jq -e --arg a "$appid" '.value | length == 1 and .[0].appId == $a'
+	echo "$BODY" | jq -e '.["@odata.context"] | endswith("#applications")'
+	graph GET "/applications(appId='$appid')"
+	[ "$CODE" = 200 ]
+}
+
+@test "addPassword returns secretText once; it works; never stored in clear" {
+	local secret
+	graph POST "/applications(appId='$APP1')/addPassword" '{"passwordCredential":{"displayName":"ci"}}'
+	[ "$CODE" = 200 ]
+	secret=$(echo "$BODY" | jq -r .secretText)
+	echo "$BODY" | jq -e '.hint == (.secretText[0:3]) and (.keyId | length == 36) and .displayName == "ci"'
+	[ "$(tok_app "$APP1" "$secret" "$PBI_SCOPE" | cut -c1-3)" = eyJ ]
+	graph GET "/applications/a0000000-0000-4000-8000-000000000001"
+	echo "$BODY" | jq -e '[.passwordCredentials[].secretText] | all(. == null)'
+	! curl -sf "$SIM/_sim/state" | grep -qF "$secret"
+	! grep -qF "$secret" "$SIM_DIR/requests.log"
+}
+
+@test "service principal: create, duplicate 409, filter, get" {
+	local id
+	graph POST /servicePrincipals "{\"appId\":\"$APP3\"}"
+	[ "$CODE" = 201 ]
+	id=$(echo "$BODY" | jq -r .id)
+	echo "$BODY" | jq -e '.appDisplayName == "no sp app" and .servicePrincipalNames == [env.APP3]'
+	graph POST /servicePrincipals "{\"appId\":\"$APP3\"}"
+	[ "$CODE" = 409 ]
+	echo "$BODY" | jq -e '.error.code == "Request_MultipleObjectsWithSameKeyValue"'
+	echo "$BODY" | jq -e '.error.innerError["request-id"] | length == 36'
+	graph GET "/servicePrincipals?\$filter=appId%20eq%20'00000009-0000-0000-c000-000000000000'"
+	echo "$BODY" | jq -e '.value[0].id == env.PBI_SP'
+	echo "$BODY" | jq -e '.value[0].oauth2PermissionScopes | map(.value) | index("Workspace.ReadWrite.All") != null'
+	echo "$BODY" | jq -e '.value[0].oauth2PermissionScopes | map(select(.value == "Dataset.ReadWrite.All"))[0].id == "7f33e027-4039-419b-938e-2f8ca153e68e"'
+	graph GET "/servicePrincipals/$id"
+	[ "$CODE" = 200 ]
+}
+
+@test "replication delay: 404 by id, missing from lists, NoBackingApplicationObject" {
+	local id appid
+	sim_faults '{"replicationDelay":30}'
+	graph POST /applications '{"displayName":"fresh"}'
+	[ "$CODE" = 201 ]
+	id=$(echo "$BODY" | jq -r .id)
+	appid=$(echo "$BODY" | jq -r .appId)
+	graph GET "/applications/$id"
+	[ "$CODE" = 404 ]
+	echo "$BODY" | jq -e '.error.code == "Request_ResourceNotFound"'
+	graph GET "/applications?\$filter=appId%20eq%20'$appid'"
+	echo "$BODY" | jq -e '.value == []'
+	graph POST /servicePrincipals "{\"appId\":\"$appid\"}"
+	[ "$CODE" = 400 ]
+	echo "$BODY" | jq -e '.error.code == "Request_BadRequest" and .error.details[0].code == "NoBackingApplicationObject" and .error.details[0].target == "appId"'
+	sim_clock 31
+	graph GET "/applications/$id"
+	[ "$CODE" = 200 ]
+	graph POST /servicePrincipals "{\"appId\":\"$appid\"}"
+	[ "$CODE" = 201 ]
+}
+
+@test "grants: create, 409, filter, PATCH replaces scope (204), DELETE" {
+	local id body
+	body="{\"clientId\":\"$SP1\",\"consentType\":\"AllPrincipals\",\"principalId\":null,\"resourceId\":\"$PBI_SP\",\"scope\":\"Dataset.Read.All\"}"
+	graph POST /oauth2PermissionGrants "$body"
+	[ "$CODE" = 201 ]
+	id=$(echo "$BODY" | jq -r .id)
+	[[ "$id" =~ ^[A-Za-z0-9_-]{40,}$ ]]
+	echo "$BODY" | jq -e '.consentType == "AllPrincipals" and .principalId == null'
+	graph POST /oauth2PermissionGrants "$body"
+	[ "$CODE" = 409 ]
+	echo "$BODY" | jq -e '.error.code == "Request_MultipleObjectsWithSameKeyValue"'
+	graph GET "/oauth2PermissionGrants?\$filter=clientId%20eq%20'$SP1'%20and%20consentType%20eq%20'AllPrincipals'"
+	echo "$BODY" | jq -e '.value | length == 1'
+	graph GET "/oauth2PermissionGrants?\$filter=clientId%20eq%20'$SP2'"
+	echo "$BODY" | jq -e '.value | length == 0'
+	graph PATCH "/oauth2PermissionGrants/$id" '{"scope":"Workspace.ReadWrite.All Dataset.ReadWrite.All"}'
+	[ "$CODE" = 204 ]
+	[ -z "$BODY" ]
+	graph GET "/oauth2PermissionGrants/$id"
+	echo "$BODY" | jq -e '.scope == "Workspace.ReadWrite.All Dataset.ReadWrite.All"'
+	graph DELETE "/oauth2PermissionGrants/$id"
+	[ "$CODE" = 204 ]
+	graph GET "/oauth2PermissionGrants/$id"
+	[ "$CODE" = 404 ]
+}
+
+@test "a Principal grant lets a non-admin user get a delegated token" {
+	graph POST /oauth2PermissionGrants "{\"clientId\":\"$SP1\",\"consentType\":\"Principal\",\"principalId\":\"99999999-0000-4000-8000-000000000003\",\"resourceId\":\"$PBI_SP\",\"scope\":\"Report.Read.All\"}"
+	[ "$CODE" = 201 ]
+	token_call -d grant_type=password -d "client_id=$APP1" \
+	    -d username=user@sim.onmicrosoft.com -d password=UserPass1 \
+	    --data-urlencode "scope=$PBI_SCOPE"
+	[ "$CODE" = 200 ]
+	echo "$BODY" | jq -e '.scope == "https://analysis.windows.net/powerbi/api/Report.Read.All"'
+}
+
+@test "paging: \$top and an opaque @odata.nextLink keeping the filter" {
+	local i next n=0 seen=""
+	for i in 1 2 3 4 5; do
+		graph POST /applications "{\"displayName\":\"page-$i\"}"
+	done
+	graph GET "/applications?\$top=2&\$filter=displayName%20eq%20'page-3'"
+	echo "$BODY" | jq -e '.value | length == 1'
+	echo "$BODY" | jq -e 'has("@odata.nextLink") | not'
+	graph GET "/applications?\$top=2"
+	while :; do
+		n=$((n + $(echo "$BODY" | jq '.value | length')))
+		next=$(echo "$BODY" | jq -r '.["@odata.nextLink"] // empty')
+		[ -n "$next" ] || break
+		[[ "$next" == *'$skiptoken='* && "$next" == *'$top=2'* ]]
+		call GET "${next#$SIM}" -H "Authorization: Bearer $GRAPH_TOKEN"
+		[ "$CODE" = 200 ]
+	done
+	[ "$n" -eq 8 ]
+	graph GET "/applications?\$top=1000"
+	[ "$CODE" = 400 ]
+}
+
+@test "group membership via members/\$ref" {
+	graph POST "/groups/$SECGROUP/members/\$ref" "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/$SP1\"}"
+	[ "$CODE" = 204 ]
+	graph POST "/groups/$SECGROUP/members/\$ref" "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/$SP1\"}"
+	[ "$CODE" = 400 ]
+	echo "$BODY" | jq -e '.error.message | contains("already exist")'
+	graph GET "/groups/$SECGROUP/members"
+	echo "$BODY" | jq -e '.value[0].id == env.SP1 and .value[0]["@odata.type"] == "#microsoft.graph.servicePrincipal"'
+}
+
+@test "Graph refuses Power BI tokens, bad signatures and expired tokens" {
+	local pbitok
+	pbitok=$(tok_app "$APP1" s3cret-one "$PBI_SCOPE")
+	call GET /v1.0/applications -H "Authorization: Bearer $pbitok"
+	[ "$CODE" = 401 ]
+	echo "$BODY" | jq -e '.error.code == "InvalidAuthenticationToken"'
+	call GET /v1.0/applications -H "Authorization: Bearer ${GRAPH_TOKEN%.*}.${pbitok##*.}"
+	[ "$CODE" = 401 ]
+	sim_clock 3600
+	graph GET /applications
+	[ "$CODE" = 401 ]
+	echo "$BODY" | jq -e '.error.message | contains("expired")'
+}
