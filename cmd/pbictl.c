@@ -3,7 +3,10 @@
  */
 #include "cmd.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
+
+#include <fcntl.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -11,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PBICTL_SYNOPSIS							\
 	"usage: pbictl [--ledger FILE] [--cloud NAME] [-o table|json] "	\
 	"[--jobs N]\n"							\
-	"              [--dry-run] [-v] [-q] [-hV] command [args]\n"
+	"              [--dry-run] [--client-secret-file FILE] [--device-code]\n"\
+	"              [--assertion-alg PS256|RS256] [-v] [-q] [-hV] "	\
+	"command [args]\n"
 
 static const struct {
 	const char	*name;
@@ -24,10 +30,24 @@ static const struct {
 	int		 flags;
 	const char	*what;
 } commands[] = {
+	{ "auth", cmd_auth, usage_auth, 0,
+	  "acquire Graph and Power BI tokens and show who pbictl is" },
+	{ "capacity", cmd_capacity, usage_capacity, NEED_LEDGER,
+	  "list capacities; assign customers' workspaces to one" },
+	{ "customer", cmd_customer, usage_customer, NEED_LEDGER,
+	  "add, list, show or remove customers (profile and workspace)" },
+	{ "grant", cmd_grant, usage_grant, NEED_LEDGER,
+	  "ensure, list or revoke the app's OAuth2 permission grants" },
 	{ "init", cmd_init, usage_init, 0,
 	  "create a ledger for one tenant deployment, or show its settings" },
 	{ "ledger", cmd_ledger, usage_ledger, NEED_LEDGER,
 	  "status, export, log and verify of the local ledger" },
+	{ "onboard", cmd_onboard, usage_onboard, NEED_LEDGER,
+	  "add, assign and publish for customers, one resumable pipeline" },
+	{ "publish", cmd_publish, usage_publish, NEED_LEDGER,
+	  "publish a .pbix to customers' workspaces, in waves" },
+	{ "sp", cmd_sp, usage_sp, NEED_LEDGER,
+	  "ensure or show the app's service principal" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -115,7 +135,7 @@ global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg,
     const char **ledger_opt)
 {
 	const struct pbi_err	*err;
-	char			 why[512];
+	char			 why[1024];
 	long			 n;
 
 	switch (ch) {
@@ -146,6 +166,21 @@ global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg,
 		break;
 	case 'n':
 		ctx->dry_run = 1;
+		break;
+	case 'S':
+		ctx->auth.secret_file = arg;
+		break;
+	case 'D':
+		ctx->auth.method = PBI_AUTH_DEVICE;
+		break;
+	case 'A':
+		if (strcmp(arg, "RS256") == 0)
+			ctx->auth.rs256 = 1;
+		else if (strcmp(arg, "PS256") == 0)
+			ctx->auth.rs256 = 0;
+		else
+			return pbi_err(PBI_ERR_USAGE, "--assertion-alg: "
+			    "expected PS256 or RS256, not '%s'", arg);
 		break;
 	case 'v':
 		ctx->verbose++;
@@ -181,6 +216,9 @@ global_after(struct pbi_cmdctx *ctx, int argc, char **argv,
 		{ NULL, "--ledger", 'L', 1 }, { NULL, "--cloud", 'C', 1 },
 		{ "-n", "--dry-run", 'n', 0 }, { "-v", "--verbose", 'v', 0 },
 		{ "-q", "--quiet", 'q', 0 },
+		{ NULL, "--client-secret-file", 'S', 1 },
+		{ NULL, "--device-code", 'D', 0 },
+		{ NULL, "--assertion-alg", 'A', 1 },
 	};
 	const char	*a, *val;
 	size_t		 k, ln;
@@ -236,6 +274,64 @@ global_after(struct pbi_cmdctx *ctx, int argc, char **argv,
 	return o;
 }
 
+/*
+ * Credentials and endpoints for a command that calls the services: the
+ * tenant, client and cloud from the ledger (if there is one), the
+ * environment, and the global options.
+ */
+const struct pbi_err *
+cmd_lock(struct pbi_cmdctx *ctx)
+{
+	static int	 fd = -1;
+	char		 path[4096];
+
+	if (fd != -1 || ctx->dry_run || ctx->ledger == NULL)
+		return NULL;
+	snprintf(path, sizeof(path), "%s.lock", ctx->ledger_path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return pbi_err_errno("cannot open '%s'", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		fd = -1;
+		if (errno == EWOULDBLOCK)
+			return pbi_err(PBI_ERR_REFUSED, "another pbictl is "
+			    "changing ledger '%s' now: wait for it to finish",
+			    ctx->ledger_path);
+		return pbi_err_errno("cannot lock '%s'", path);
+	}
+	/* Held until the process exits, however it exits. */
+	return NULL;
+}
+
+const struct pbi_err *
+cmd_svc(struct pbi_cmdctx *ctx)
+{
+	const struct pbi_err	*err = NULL;
+	char			*tenant = NULL, *client = NULL, *cloud = NULL;
+
+	if (ctx->svc != NULL)
+		return NULL;
+	if (ctx->ledger == NULL &&
+	    access(ctx->ledger_path, F_OK) == 0 &&
+	    (err = pbi_ledger_open(ctx->ledger_path, 0, &ctx->ledger)) != NULL)
+		return err;
+	if (ctx->ledger != NULL &&
+	    ((err = pbi_ledger_get(ctx->ledger, PBI_SET_TENANT, &tenant)) ||
+	    (err = pbi_ledger_get(ctx->ledger, PBI_SET_CLIENT, &client)) ||
+	    (err = pbi_ledger_get(ctx->ledger, PBI_SET_CLOUD, &cloud))))
+		goto done;
+	ctx->auth.tenant = tenant;
+	ctx->auth.client_id = client;
+	err = pbi_svc_new(ctx->cloud ? ctx->cloud : cloud, &ctx->auth,
+	    ctx->verbose, ctx->dry_run, &ctx->svc);
+	ctx->auth.tenant = ctx->auth.client_id = NULL;
+done:
+	free(tenant);
+	free(client);
+	free(cloud);
+	return err;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -245,6 +341,9 @@ main(int argc, char *argv[])
 		{ "output",	required_argument, NULL, 'o' },
 		{ "jobs",	required_argument, NULL, 'j' },
 		{ "dry-run",	no_argument,	   NULL, 'n' },
+		{ "client-secret-file", required_argument, NULL, 'S' },
+		{ "device-code", no_argument,	   NULL, 'D' },
+		{ "assertion-alg", required_argument, NULL, 'A' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "help",	no_argument,	   NULL, 'h' },
@@ -254,7 +353,7 @@ main(int argc, char *argv[])
 	struct pbi_cmdctx	 ctx;
 	const struct pbi_err	*err = NULL;
 	const char		*ledger_opt = NULL;
-	char			 msg[2048], cmdname[64];
+	char			 msg[4096], cmdname[64];
 	size_t			 i;
 	int			 ch, status, k;
 
@@ -284,13 +383,15 @@ main(int argc, char *argv[])
 	snprintf(cmdname, sizeof(cmdname), "pbictl %s", commands[i].name);
 	argv[0] = cmdname;
 	optind = 0;
+	/* -h needs no ledger and no credential: the command answers it. */
+	for (k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+		if (strcmp(argv[k], "-h") == 0 ||
+		    strcmp(argv[k], "--help") == 0)
+			break;
+	if (k < argc && strcmp(argv[k], "--") == 0)
+		k = argc;
 	if (commands[i].flags & NEED_LEDGER) {
-		/* -h needs no ledger: let the command answer it. */
-		for (k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
-			if (strcmp(argv[k], "-h") == 0 ||
-			    strcmp(argv[k], "--help") == 0)
-				break;
-		if ((k == argc || strcmp(argv[k], "--") == 0) &&
+		if (k == argc &&
 		    (err = pbi_ledger_open(ctx.ledger_path, 0,
 		    &ctx.ledger)) != NULL)
 			goto done;
@@ -298,11 +399,13 @@ main(int argc, char *argv[])
 	err = commands[i].fn(&ctx, argc, argv);
 	if (err != NULL && err->code == PBI_ERR_USAGE) {
 		fprintf(stderr, "pbictl %s: %s\n", commands[i].name, err->msg);
+		pbi_svc_free(ctx.svc);
 		pbi_ledger_close(ctx.ledger);
 		free(ctx.ledger_path);
 		commands[i].usage(2);
 	}
 done:
+	pbi_svc_free(ctx.svc);
 	pbi_ledger_close(ctx.ledger);
 	free(ctx.ledger_path);
 	status = err ? pbi_err_exit(err) : ctx.status;

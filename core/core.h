@@ -13,6 +13,8 @@
 #include "out.h"
 #include "http.h"
 #include "ledger.h"
+#include "auth.h"
+#include "svc.h"
 
 #define PBICTL_VERSION	"0.1.0"
 

@@ -52,7 +52,7 @@ const struct pbi_err *
 pbi_err_ctx(const struct pbi_err *err, const char *fmt, ...)
 {
 	struct pbi_err	*e = (struct pbi_err *)err;
-	char		 pre[256], old[sizeof(e->msg)];
+	char		 pre[512], old[sizeof(e->msg)];
 	va_list		 ap;
 
 	if (err == NULL)
@@ -66,6 +66,14 @@ pbi_err_ctx(const struct pbi_err *err, const char *fmt, ...)
 	else
 		snprintf(e->msg, sizeof(e->msg), "%s", pre);
 	return err;
+}
+
+const struct pbi_err *
+pbi_err_restore(const struct pbi_err *saved)
+{
+	if (saved != &slot)
+		memcpy(&slot, saved, sizeof(slot));
+	return &slot;
 }
 
 void
@@ -105,6 +113,8 @@ pbi_err_str(const struct pbi_err *err, char *buf, size_t len)
 		ADD(" [%s]", err->call);
 	if (err->request_id[0] != '\0')
 		ADD(" (request id %s)", err->request_id);
+	if (err->hint[0] != '\0')
+		ADD("; %s", err->hint);
 #undef ADD
 	return buf;
 }

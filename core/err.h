@@ -35,12 +35,13 @@ struct pbi_err {
 	enum pbi_errcode	 code;
 	int			 errnum;	/* errno for PBI_ERR_ERRNO */
 	long			 status;	/* HTTP status, 0 if none */
-	char			 msg[512];	/* what failed, with context */
+	char			 msg[1024];	/* what failed, with context */
 	char			 call[256];	/* "POST /v1.0/myorg/groups" */
 	char			 svc_code[128];	/* the service's error code */
 	char			 svc_msg[512];	/* the service's message */
 	char			 svc_detail[128]; /* details[0].code, AADSTS */
 	char			 request_id[96];
+	char			 hint[256];	/* what to do about it */
 };
 
 /* Raise an error on this thread's slot.  Returns the slot. */
@@ -60,6 +61,9 @@ struct pbi_err		*pbi_err_slot(void);
 const struct pbi_err	*pbi_err_ctx(const struct pbi_err *err,
 			    const char *, ...)
 			    __attribute__((format(printf, 2, 3)));
+
+/* Put a saved copy back in this thread's slot.  Returns the slot. */
+const struct pbi_err	*pbi_err_restore(const struct pbi_err *saved);
 
 /* Copy err into dst (which may be in another thread's keeping). */
 void			 pbi_err_copy(struct pbi_err *dst,

@@ -92,7 +92,7 @@ pbi_http_conf_init(struct pbi_http_conf *c)
 	c->max_attempts = 8;
 	c->backoff_base_ms = 500;
 	c->backoff_cap_ms = 30000;
-	c->replication_ms = 120000;
+	c->replication_ms = 60000;
 	c->ca_bundle = getenv("PBICTL_CA_BUNDLE");
 }
 
@@ -424,8 +424,13 @@ replication_lag(const struct pbi_err *e)
 	if (e->status == 404 && strcmp(e->svc_code,
 	    "Request_ResourceNotFound") == 0)
 		return 1;
-	return e->status == 400 && strcmp(e->svc_detail,
-	    "NoBackingApplicationObject") == 0;
+	if (e->status != 400)
+		return 0;
+	/* A reference to an object the directory does not show yet. */
+	return strcmp(e->svc_detail, "NoBackingApplicationObject") == 0 ||
+	    (strcmp(e->svc_code, "Request_BadRequest") == 0 &&
+	    strstr(e->svc_msg, "Invalid value specified for property") !=
+	    NULL);
 }
 
 /* Is a curl failure one where the request surely never left? */

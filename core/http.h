@@ -26,7 +26,7 @@ struct pbi_http_conf {
 	int	 max_attempts;		/* default 8 */
 	long	 backoff_base_ms;	/* default 500 ms */
 	long	 backoff_cap_ms;	/* default 30 s */
-	long	 replication_ms;	/* PBI_REQ_REPLICATION budget, 120 s */
+	long	 replication_ms;	/* PBI_REQ_REPLICATION budget, 60 s */
 	int	 verbose;		/* 1: calls, 2: and bodies */
 	FILE	*trace;			/* default stderr */
 	const char *ca_bundle;		/* default $PBICTL_CA_BUNDLE */

@@ -530,12 +530,14 @@ static const struct {
 	  "JOIN customers cw ON cw.id = w.customer_id "
 	  "JOIN customers cp ON cp.id = p.customer_id "
 	  "WHERE p.customer_id <> w.customer_id" },
-	{ "error", "SELECT 'removed-customer-active', 'removed customer ''' || "
-	  "c.slug || ''' still has active workspace ' || w.id "
+	{ "warning", "SELECT 'removed-customer-active', 'removed customer ''' "
+	  "|| c.slug || ''' still has active workspace ' || w.id || "
+	  "' (kept with --keep-workspace?)' "
 	  "FROM workspaces w JOIN customers c ON c.id = w.customer_id "
 	  "WHERE c.status = 'removed' AND w.state = 'active'" },
-	{ "error", "SELECT 'removed-customer-profile', 'removed customer ''' || "
-	  "c.slug || ''' still has active profile ' || p.id "
+	{ "warning", "SELECT 'removed-customer-profile', 'removed customer ''' "
+	  "|| c.slug || ''' still has active profile ' || p.id || "
+	  "' (kept with --keep-workspace?)' "
 	  "FROM profiles p JOIN customers c ON c.id = p.customer_id "
 	  "WHERE c.status = 'removed' AND p.state = 'active'" },
 	{ "error", "SELECT 'report-in-deleted-workspace', 'report ' || r.id || "
@@ -651,8 +653,9 @@ pbi_ledger_intent(struct pbi_ledger *l, const char *run_id,
 	const struct pbi_err	*err;
 	sqlite3_stmt		*st = NULL;
 
+	/* RETURNING: other threads insert on this connection too. */
 	if ((err = prep(l, "INSERT INTO journal (run_id, customer_id, step, "
-	    "target) VALUES (?1, ?2, ?3, ?4)", &st)) != NULL)
+	    "target) VALUES (?1, ?2, ?3, ?4) RETURNING id", &st)) != NULL)
 		return err;
 	bind_text(st, 1, run_id);
 	if (customer_id > 0)
@@ -661,10 +664,10 @@ pbi_ledger_intent(struct pbi_ledger *l, const char *run_id,
 		sqlite3_bind_null(st, 2);
 	bind_text(st, 3, step);
 	bind_text(st, 4, target);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (sqlite3_step(st) != SQLITE_ROW)
 		err = db_err(l->db, "cannot journal a step");
 	else
-		*id = sqlite3_last_insert_rowid(l->db);
+		*id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return err;
 }
@@ -696,5 +699,328 @@ pbi_ledger_done(struct pbi_ledger *l, int64_t id, const char *state,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		err = db_err(l->db, "cannot journal an outcome");
 	sqlite3_finalize(st);
+	st = NULL;
+	if (err != NULL || (strcmp(state, "ok") != 0 &&
+	    strcmp(state, "adopted") != 0))
+		return err;
+	/* This step is done: intents an interrupted run left are settled. */
+	if ((err = prep(l, "UPDATE journal SET state = 'skipped', error = "
+	    "'superseded by journal entry ' || ?1, finished_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE state = 'intent' "
+	    "AND id < ?1 AND (step, target) = (SELECT step, target FROM "
+	    "journal WHERE id = ?1)", &st)) != NULL)
+		return err;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = db_err(l->db, "cannot settle earlier intents");
+	sqlite3_finalize(st);
 	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_grant_put(struct pbi_ledger *l, const char *id, const char *client,
+    const char *resource, const char *resource_app, const char *consent,
+    const char *principal, const char *scope)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+
+	if ((err = prep(l, "INSERT INTO grants (id, client_id, resource_id, "
+	    "resource_app_id, consent_type, principal_id, scope) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET "
+	    "scope = excluded.scope, updated_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", &st)) != NULL)
+		return err;
+	bind_text(st, 1, id);
+	bind_text(st, 2, client);
+	bind_text(st, 3, resource);
+	bind_text(st, 4, resource_app);
+	bind_text(st, 5, consent);
+	bind_text(st, 6, principal);
+	bind_text(st, 7, scope);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = db_err(l->db, "cannot record a grant");
+	sqlite3_finalize(st);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_grant_del(struct pbi_ledger *l, const char *id)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+
+	if ((err = prep(l, "DELETE FROM grants WHERE id = ?1", &st)) != NULL)
+		return err;
+	bind_text(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = db_err(l->db, "cannot forget a grant");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Copy column i of st into dst (empty for NULL). */
+static void
+col(sqlite3_stmt *st, int i, char *dst, size_t len)
+{
+	const char	*v = (const char *)sqlite3_column_text(st, i);
+
+	pbi_strlcpy(dst, v ? v : "", len);
+}
+
+const struct pbi_err *
+pbi_ledger_customer(struct pbi_ledger *l, const char *slug,
+    struct pbi_customer *c, int *found)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	*found = 0;
+	memset(c, 0, sizeof(*c));
+	if ((err = prep(l, "SELECT c.id, c.slug, c.display_name, c.status, "
+	    "(SELECT p.id FROM profiles p WHERE p.customer_id = c.id AND "
+	    "p.state = 'active'), w.id, w.name, w.capacity_id "
+	    "FROM customers c LEFT JOIN workspaces w ON w.customer_id = c.id "
+	    "AND w.state = 'active' WHERE c.slug = ?1", &st)) != NULL)
+		return err;
+	bind_text(st, 1, slug);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c->id = sqlite3_column_int64(st, 0);
+		col(st, 1, c->slug, sizeof(c->slug));
+		col(st, 2, c->display_name, sizeof(c->display_name));
+		col(st, 3, c->status, sizeof(c->status));
+		col(st, 4, c->profile_id, sizeof(c->profile_id));
+		col(st, 5, c->workspace_id, sizeof(c->workspace_id));
+		col(st, 6, c->workspace_name, sizeof(c->workspace_name));
+		col(st, 7, c->capacity_id, sizeof(c->capacity_id));
+		*found = 1;
+	} else if (rc != SQLITE_DONE)
+		err = db_err(l->db, "cannot read a customer");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Run a prepared write with up to four text parameters. */
+static const struct pbi_err *
+write4(struct pbi_ledger *l, const char *sql, const char *a, const char *b,
+    const char *c, const char *d, const char *what)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+
+	if ((err = prep(l, sql, &st)) != NULL)
+		return err;
+	bind_text(st, 1, a);
+	bind_text(st, 2, b);
+	bind_text(st, 3, c);
+	bind_text(st, 4, d);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = db_err(l->db, what);
+	sqlite3_finalize(st);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_customer_add(struct pbi_ledger *l, const char *slug,
+    const char *display_name, struct pbi_customer *c)
+{
+	const struct pbi_err	*err;
+	int			 found;
+
+	if ((err = write4(l, "INSERT INTO customers (slug, display_name) "
+	    "VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET "
+	    "display_name = coalesce(?3, display_name), "
+	    "status = CASE status WHEN 'removed' THEN 'pending' "
+	    "ELSE status END, removed_at = NULL, updated_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", slug, display_name ?
+	    display_name : slug, display_name, NULL,
+	    "cannot record a customer")) != NULL)
+		return err;
+	if ((err = pbi_ledger_customer(l, slug, c, &found)) == NULL && !found)
+		err = pbi_err(PBI_ERR_LEDGER, "customer '%s' vanished", slug);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_customer_status(struct pbi_ledger *l, int64_t id,
+    const char *status)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+
+	if ((err = prep(l, "UPDATE customers SET status = ?2, updated_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), removed_at = CASE ?2 "
+	    "WHEN 'removed' THEN coalesce(removed_at, "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ELSE removed_at END "
+	    "WHERE id = ?1", &st)) != NULL)
+		return err;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, status);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = db_err(l->db, "cannot set a customer's status");
+	sqlite3_finalize(st);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_customers(struct pbi_ledger *l, int with_removed,
+    struct json_object **out)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+
+	if ((err = prep(l, "SELECT c.slug AS customer, c.display_name AS "
+	    "displayName, c.status, (SELECT p.id FROM profiles p WHERE "
+	    "p.customer_id = c.id AND p.state = 'active') AS profileId, "
+	    "w.id AS workspaceId, w.name AS workspaceName, w.capacity_id AS "
+	    "capacityId, (SELECT count(*) FROM reports r WHERE "
+	    "r.workspace_id = w.id) AS reports, c.created_at AS createdAt, "
+	    "c.removed_at AS removedAt FROM customers c LEFT JOIN workspaces w "
+	    "ON w.customer_id = c.id AND w.state = 'active' WHERE ?1 OR "
+	    "c.status <> 'removed' ORDER BY c.slug", &st)) != NULL)
+		return err;
+	sqlite3_bind_int(st, 1, with_removed);
+	err = rows_json(l, st, out);
+	sqlite3_finalize(st);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_reports(struct pbi_ledger *l, const char *workspace_id,
+    struct json_object **out)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+
+	if ((err = prep(l, "SELECT id, name, dataset_id AS datasetId, sha256, "
+	    "version, import_id AS importId, published_at AS publishedAt "
+	    "FROM reports WHERE workspace_id = ?1 ORDER BY name", &st)) !=
+	    NULL)
+		return err;
+	bind_text(st, 1, workspace_id);
+	err = rows_json(l, st, out);
+	sqlite3_finalize(st);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_profile_put(struct pbi_ledger *l, int64_t customer, const char *id,
+    const char *name)
+{
+	char	 cid[32];
+
+	snprintf(cid, sizeof(cid), "%lld", (long long)customer);
+	return write4(l, "INSERT INTO profiles (id, customer_id, display_name) "
+	    "VALUES (?1, CAST(?2 AS INTEGER), ?3) ON CONFLICT (id) DO UPDATE "
+	    "SET state = 'active', deleted_at = NULL", id, cid, name, NULL,
+	    "cannot record a profile");
+}
+
+const struct pbi_err *
+pbi_ledger_profile_gone(struct pbi_ledger *l, const char *id)
+{
+	return write4(l, "UPDATE profiles SET state = 'deleted', deleted_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", id, NULL,
+	    NULL, NULL, "cannot record a deleted profile");
+}
+
+const struct pbi_err *
+pbi_ledger_workspace_put(struct pbi_ledger *l, int64_t customer,
+    const char *id, const char *name, const char *profile)
+{
+	char	 cid[32];
+
+	snprintf(cid, sizeof(cid), "%lld", (long long)customer);
+	return write4(l, "INSERT INTO workspaces (id, customer_id, name, "
+	    "profile_id) VALUES (?1, CAST(?2 AS INTEGER), ?3, ?4) "
+	    "ON CONFLICT (id) DO UPDATE SET state = 'active', deleted_at = "
+	    "NULL, name = excluded.name", id, cid, name, profile,
+	    "cannot record a workspace");
+}
+
+const struct pbi_err *
+pbi_ledger_workspace_capacity(struct pbi_ledger *l, const char *id,
+    const char *capacity)
+{
+	return write4(l, "UPDATE workspaces SET capacity_id = ?2, updated_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", id,
+	    capacity, NULL, NULL, "cannot record a capacity");
+}
+
+const struct pbi_err *
+pbi_ledger_workspace_gone(struct pbi_ledger *l, const char *id)
+{
+	const struct pbi_err	*err;
+
+	/* Its reports went with it; the journal keeps their history. */
+	if ((err = write4(l, "DELETE FROM reports WHERE workspace_id = ?1", id,
+	    NULL, NULL, NULL, "cannot forget a workspace's reports")) != NULL)
+		return err;
+	return write4(l, "UPDATE workspaces SET state = 'deleted', deleted_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", id, NULL,
+	    NULL, NULL, "cannot record a deleted workspace");
+}
+
+const struct pbi_err *
+pbi_ledger_report_put(struct pbi_ledger *l, const char *workspace,
+    const char *id, const char *dataset, const char *name,
+    const char *sha256, const char *import_id)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+
+	/* One row per (workspace, name): a new version replaces it. */
+	if ((err = prep(l, "INSERT INTO reports (id, workspace_id, dataset_id, "
+	    "name, sha256, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (workspace_id, name) DO UPDATE SET id = excluded.id, "
+	    "dataset_id = excluded.dataset_id, import_id = excluded.import_id, "
+	    "version = version + (sha256 <> excluded.sha256), sha256 = "
+	    "excluded.sha256, published_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", &st)) != NULL)
+		return err;
+	bind_text(st, 1, id);
+	bind_text(st, 2, workspace);
+	bind_text(st, 3, dataset);
+	bind_text(st, 4, name);
+	bind_text(st, 5, sha256);
+	bind_text(st, 6, import_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = db_err(l->db, "cannot record a report");
+	sqlite3_finalize(st);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_journaled(struct pbi_ledger *l, const char *step,
+    const char *target, int prefix, int *yes)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	*yes = 0;
+	if ((err = prep(l, "SELECT 1 FROM journal WHERE step = ?1 AND "
+	    "(target = ?2 OR (?3 AND substr(target, 1, length(?2)) = ?2)) "
+	    "LIMIT 1", &st)) != NULL)
+		return err;
+	bind_text(st, 1, step);
+	bind_text(st, 2, target);
+	sqlite3_bind_int(st, 3, prefix);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*yes = 1;
+	else if (rc != SQLITE_DONE)
+		err = db_err(l->db, "cannot read the journal");
+	sqlite3_finalize(st);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_settle(struct pbi_ledger *l, const char *step, const char *target,
+    const char *result)
+{
+	return write4(l, "UPDATE journal SET state = 'adopted', result = ?3, "
+	    "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE "
+	    "state = 'intent' AND step = ?1 AND target = ?2", step, target,
+	    result, NULL, "cannot settle a journal entry");
 }

@@ -81,4 +81,85 @@ const struct pbi_err	*pbi_ledger_done(struct pbi_ledger *, int64_t id,
 			    const char *state, const char *result,
 			    const struct pbi_err *failure);
 
+/* A customer and what the ledger says it owns. */
+struct pbi_customer {
+	int64_t	 id;
+	char	 slug[64];
+	char	 display_name[256];
+	char	 status[16];
+	char	 profile_id[40];	/* active profile, or "" */
+	char	 workspace_id[40];	/* active workspace, or "" */
+	char	 workspace_name[256];
+	char	 capacity_id[40];	/* of the active workspace */
+};
+
+/* The customer of slug; *found is 0 when there is none. */
+const struct pbi_err	*pbi_ledger_customer(struct pbi_ledger *,
+			    const char *slug, struct pbi_customer *c,
+			    int *found);
+/*
+ * Add customer slug (status pending), or find it: a removed customer
+ * comes back as pending.  Fills c.
+ */
+const struct pbi_err	*pbi_ledger_customer_add(struct pbi_ledger *,
+			    const char *slug, const char *display_name,
+			    struct pbi_customer *c);
+/* Set a customer's status (removed also stamps removed_at). */
+const struct pbi_err	*pbi_ledger_customer_status(struct pbi_ledger *,
+			    int64_t id, const char *status);
+/* Every customer with its workspace, profile, capacity and reports. */
+const struct pbi_err	*pbi_ledger_customers(struct pbi_ledger *,
+			    int with_removed, struct json_object **out);
+/* The reports of a workspace (id, name, dataset_id, sha256, version). */
+const struct pbi_err	*pbi_ledger_reports(struct pbi_ledger *,
+			    const char *workspace_id,
+			    struct json_object **out);
+
+const struct pbi_err	*pbi_ledger_profile_put(struct pbi_ledger *,
+			    int64_t customer, const char *id,
+			    const char *name);
+/* The profile is gone from the service: state deleted. */
+const struct pbi_err	*pbi_ledger_profile_gone(struct pbi_ledger *,
+			    const char *id);
+const struct pbi_err	*pbi_ledger_workspace_put(struct pbi_ledger *,
+			    int64_t customer, const char *id,
+			    const char *name, const char *profile);
+const struct pbi_err	*pbi_ledger_workspace_capacity(struct pbi_ledger *,
+			    const char *id, const char *capacity);
+const struct pbi_err	*pbi_ledger_workspace_gone(struct pbi_ledger *,
+			    const char *id);
+/*
+ * Record a published report: a new name is version 1; a new file under
+ * the same name (another sha256) is the next version.
+ */
+const struct pbi_err	*pbi_ledger_report_put(struct pbi_ledger *,
+			    const char *workspace, const char *id,
+			    const char *dataset, const char *name,
+			    const char *sha256, const char *import_id);
+/*
+ * Did an earlier run of this ledger journal an intent on target for step
+ * (so that an object of that name found on the service is ours)?  With
+ * prefix, any target that starts with target counts.
+ */
+const struct pbi_err	*pbi_ledger_journaled(struct pbi_ledger *,
+			    const char *step, const char *target, int prefix,
+			    int *yes);
+
+/*
+ * A re-run found what an interrupted one started: its open intents on
+ * step and target become 'adopted' with result.
+ */
+const struct pbi_err	*pbi_ledger_settle(struct pbi_ledger *,
+			    const char *step, const char *target,
+			    const char *result);
+
+/* Record a grant as last seen on Graph (insert or replace). */
+const struct pbi_err	*pbi_ledger_grant_put(struct pbi_ledger *,
+			    const char *id, const char *client,
+			    const char *resource, const char *resource_app,
+			    const char *consent, const char *principal,
+			    const char *scope);
+const struct pbi_err	*pbi_ledger_grant_del(struct pbi_ledger *,
+			    const char *id);
+
 #endif /* PBI_LEDGER_H */

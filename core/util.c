@@ -3,6 +3,8 @@
  */
 #include "core.h"
 
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +13,8 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 int64_t
 pbi_now_ms(void)
@@ -323,6 +327,10 @@ pbi_url_allowed(const char *url)
 	n = strcspn(h, ":/?#");
 	if (n == 0 || n >= sizeof(host) || memchr(h, '@', n) != NULL)
 		return 0;
+	/* A port, if named, is a number: "http://127.0.0.1:" is not. */
+	if (h[n] == ':' && (strspn(h + n + 1, "0123456789") == 0 ||
+	    strchr("/?#", h[n + 1 + strspn(h + n + 1, "0123456789")]) == NULL))
+		return 0;
 	memcpy(host, h, n);
 	host[n] = '\0';
 	if (strcasecmp(host, "localhost") == 0)
@@ -345,4 +353,107 @@ pbi_strlcpy(char *dst, const char *src, size_t size)
 			memcpy(dst, src, n + 1);
 	}
 	return n;
+}
+
+char *
+pbi_urlenc(const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*p;
+	char			*out, *o;
+
+	if ((out = malloc(strlen(s) * 3 + 1)) == NULL)
+		return NULL;
+	for (o = out, p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (isalnum(*p) || strchr("-._~", *p) != NULL)
+			*o++ = (char)*p;
+		else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+pbi_odata_eq(const char *name, const char *value)
+{
+	size_t	 n = strlen(name) + strlen(value) * 2 + 8, i, o;
+	char	*q, *enc;
+
+	if ((q = malloc(n)) == NULL)
+		return NULL;
+	o = (size_t)snprintf(q, n, "%s eq '", name);
+	for (i = 0; value[i] != '\0'; i++) {
+		if (value[i] == '\'')
+			q[o++] = '\'';
+		q[o++] = value[i];
+	}
+	q[o++] = '\'';
+	q[o] = '\0';
+	enc = pbi_urlenc(q);
+	free(q);
+	return enc;
+}
+
+void
+pbi_random_hex(char *buf, size_t nbytes)
+{
+	unsigned char	 r[64];
+	size_t		 i;
+
+	if (nbytes > sizeof(r))
+		nbytes = sizeof(r);
+	if (RAND_bytes(r, (int)nbytes) != 1)
+		for (i = 0; i < nbytes; i++)
+			r[i] = (unsigned char)(pbi_now_ms() >> (i % 8));
+	for (i = 0; i < nbytes; i++)
+		snprintf(buf + i * 2, 3, "%02x", r[i]);
+}
+
+const struct pbi_err *
+pbi_read_file(const char *path, size_t max, unsigned char **buf, size_t *len,
+    char hex[65])
+{
+	struct stat	 sb;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, i;
+	FILE		*fp;
+
+	*buf = NULL;
+	*len = 0;
+	if ((fp = fopen(path, "rbe")) == NULL)
+		return pbi_err_errno("cannot open '%s'", path);
+	if (fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		fclose(fp);
+		return pbi_err(PBI_ERR_INPUT, "'%s' is not a regular file",
+		    path);
+	}
+	if ((size_t)sb.st_size > max) {
+		fclose(fp);
+		return pbi_err(PBI_ERR_INPUT, "'%s' is larger than %zu bytes",
+		    path, max);
+	}
+	if ((*buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		fclose(fp);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	*len = fread(*buf, 1, (size_t)sb.st_size, fp);
+	if (ferror(fp) || *len != (size_t)sb.st_size) {
+		fclose(fp);
+		free(*buf);
+		*buf = NULL;
+		return pbi_err(PBI_ERR_INPUT, "cannot read '%s'", path);
+	}
+	fclose(fp);
+	if (!EVP_Digest(*buf, *len, md, &mdlen, EVP_sha256(), NULL)) {
+		free(*buf);
+		*buf = NULL;
+		return pbi_err(PBI_ERR_INPUT, "cannot hash '%s'", path);
+	}
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+	return NULL;
 }

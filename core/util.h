@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+struct pbi_err;
+
 /* Milliseconds on the monotonic clock. */
 int64_t		 pbi_now_ms(void);
 /* Sleep ms milliseconds (restarted on EINTR). */
@@ -48,6 +50,9 @@ char		*pbi_b64url(const unsigned char *buf, size_t len);
 unsigned char	*pbi_b64url_decode(const char *s, size_t slen,
 		    size_t *outlen);
 
+/* nbytes random bytes as 2*nbytes hex digits and a NUL into buf. */
+void		 pbi_random_hex(char *buf, size_t nbytes);
+
 /* Non-zero if s is a GUID in 8-4-4-4-12 hex form. */
 int		 pbi_is_guid(const char *s);
 
@@ -56,6 +61,26 @@ int		 pbi_is_guid(const char *s);
  * (127.0.0.0/8, localhost, [::1]).
  */
 int		 pbi_url_allowed(const char *url);
+
+/*
+ * Percent-encode s for a URL path segment or query value (RFC 3986
+ * unreserved characters kept).  Returns a new string (free(3)) or NULL.
+ */
+char		*pbi_urlenc(const char *s);
+
+/*
+ * An OData filter "name eq 'value'" with the value quoted ('' for ') and
+ * the whole percent-encoded, for a $filter query.  Returns a new string
+ * (free(3)) or NULL.
+ */
+char		*pbi_odata_eq(const char *name, const char *value);
+
+/*
+ * Read the whole file at path into *buf (free(3)) and *len, and its
+ * SHA-256 in hex into hex.  Refuses files over max bytes.
+ */
+const struct pbi_err	*pbi_read_file(const char *path, size_t max,
+			    unsigned char **buf, size_t *len, char hex[65]);
 
 /* Copy at most size-1 bytes and NUL-terminate.  Returns strlen(src). */
 size_t		 pbi_strlcpy(char *dst, const char *src, size_t size);

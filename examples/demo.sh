@@ -1,35 +1,80 @@
 #!/bin/sh
-# demo.sh BUILD: the pbictl flow on a throwaway ledger.
-# Run by 'make demo'.  Everything happens in a temporary directory.
+# demo.sh BUILD: the whole pbictl flow against pbisim, the bundled
+# emulator, in a throwaway directory.  Run by 'make demo'.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=${1:-build}
 pbictl="$top/$b/pbictl"
+pbisim="$top/$b/pbisim"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pbictl-demo.XXXXXX")
-trap 'rm -rf "$dir"' EXIT
-export PBICTL_LEDGER="$dir/ledger.db"
+simpid=
+cleanup() {
+	[ -n "$simpid" ] && kill "$simpid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
 
 step() { printf '\n== %s\n$ pbictl %s\n' "$1" "$2"; }
 
+# The demo tenant: an admin, the app (no service principal yet), two
+# capacities, a security group (pbisim --print-seed).
+"$pbisim" --print-seed >"$dir/seed.json"
+"$pbisim" --seed "$dir/seed.json" --port-file "$dir/port" \
+    --request-log "$dir/requests.log" >"$dir/pbisim.out" 2>&1 &
+simpid=$!
+i=0
+while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sim=http://127.0.0.1:$(cat "$dir/port")
+echo "pbisim listens on $sim"
+export PBICTL_LOGIN_URL=$sim PBICTL_GRAPH_URL=$sim PBICTL_POWERBI_URL=$sim
+export PBICTL_LEDGER="$dir/ledger.db"
+app=11111111-2222-4333-8444-555555555555
+
 step "create the ledger for one tenant deployment" \
-    "init --tenant contoso.onmicrosoft.com --client-id 6a1e2b3c-..."
-"$pbictl" init --tenant contoso.onmicrosoft.com \
-    --client-id 6a1e2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b \
+    "init --tenant contoso.onmicrosoft.com --client-id $app --capacity 0f08..."
+"$pbictl" init --tenant contoso.onmicrosoft.com --client-id "$app" \
     --capacity 0f084df7-c13d-451b-af5f-ed0c466403b2
 
-step "what the ledger holds" "ledger status"
-"$pbictl" ledger status
+# Tenant setup is a tenant admin's job: the master user here.
+export AZURE_USERNAME=admin@contoso.onmicrosoft.com AZURE_PASSWORD='Demo-Passw0rd!'
+step "the app's service principal, in the Power BI API security group" \
+    "sp ensure --security-group c3a4f0e2-..."
+"$pbictl" sp ensure --security-group c3a4f0e2-7b8d-4e1f-9a6c-2d5e8f1b3a70
+step "its OAuth2 permission grants on Power BI and Microsoft Graph" \
+    "grant ensure"
+"$pbictl" grant ensure
+step "again: nothing to do, no write" "grant ensure"
+"$pbictl" grant ensure
 
-step "check the ledger's own invariants" "ledger verify"
+# From here on pbictl works as the app itself.
+unset AZURE_USERNAME AZURE_PASSWORD
+export AZURE_CLIENT_SECRET=demo-secret-value
+step "who pbictl is now" "auth status"
+"$pbictl" auth status
+step "the capacities the app may assign" "capacity list"
+"$pbictl" capacity list
+step "three customers: a profile, a workspace on the capacity, a report" \
+    "--jobs 3 onboard acme globex initech --report sales.pbix --admin ..."
+"$pbictl" --jobs 3 onboard acme globex initech \
+    --report "$top/examples/sales.pbix" --admin admin@contoso.onmicrosoft.com
+step "re-run: everything is there already" "onboard acme globex initech ..."
+"$pbictl" --jobs 3 onboard acme globex initech \
+    --report "$top/examples/sales.pbix" --admin admin@contoso.onmicrosoft.com
+step "what the ledger knows" "customer list"
+"$pbictl" customer list
+step "the ledger checks its own invariants" "ledger verify"
 "$pbictl" ledger verify
+step "every step the runs took" "ledger log --limit 12"
+"$pbictl" ledger log --limit 12
 
-step "the same, for scripts" "ledger status -o json"
-"$pbictl" ledger status -o json
-
+writes=$(grep -c '"method":"\(POST\|PATCH\|PUT\|DELETE\)"' "$dir/requests.log" || true)
+echo
+echo "pbisim saw $(wc -l <"$dir/requests.log") requests, $writes of them writes (token requests included)."
 cat <<'TXT'
 
-Coming next, on pbisim (the bundled emulator of Entra ID, Microsoft Graph
-and Power BI): auth status, sp and grant ensure, onboarding customers into
-their own profile and workspace on a capacity, publishing reports, embed
-tokens, migration from Workspace Collections and the isolation audit.
+Still to come: embed tokens, migration from Workspace Collections and the
+isolation audit.
 TXT

@@ -27,4 +27,163 @@ const char		*pbi_setting_default(const char *key);
 /* The clouds pbictl knows, NULL-terminated.  Borrowed. */
 extern const char *const pbi_clouds[];
 
+/* Settings pbictl records itself (not set by init). */
+#define PBI_SET_SP		"sp_object_id"
+#define PBI_SET_APP		"app_object_id"
+
+/* What a workflow works with: the services, the ledger, one run id. */
+struct pbi_prov {
+	struct pbi_svc		*svc;		/* borrowed */
+	struct pbi_ledger	*ledger;	/* borrowed */
+	int			 dry_run;
+	int			 quiet;
+	char			 run_id[40];
+	/* The deployment's settings, by pbi_prov_load. */
+	int			 profiles;	/* isolation mode profile */
+	char			 template[256];
+	char			 capacity[40];	/* the default, or "" */
+	struct json_object	*capacities;	/* cached list */
+	void			*lock;		/* for the cache */
+};
+
+void			 pbi_prov_init(struct pbi_prov *, struct pbi_svc *,
+			    struct pbi_ledger *, int dry_run);
+/* Read the deployment's settings from the ledger. */
+const struct pbi_err	*pbi_prov_load(struct pbi_prov *);
+void			 pbi_prov_release(struct pbi_prov *);
+/*
+ * Journal the intent of a mutating step before its call (nothing in a
+ * dry run: *jid is then 0), and its outcome after: state "ok", "adopted",
+ * "failed" or "skipped", result the object id, failure the error.
+ */
+const struct pbi_err	*prov_begin(struct pbi_prov *, int64_t customer,
+			    const char *step, const char *target,
+			    int64_t *jid);
+const struct pbi_err	*prov_end(struct pbi_prov *, int64_t jid,
+			    const char *state, const char *result,
+			    const struct pbi_err *failure);
+
+/* sp ensure. */
+struct pbi_sp_opts {
+	const char	*app_id;	/* default: the ledger's client id */
+	const char	*create_app;	/* also the app registration */
+	const char	*new_secret_file; /* addPassword, secret written 0600 */
+	const char	*certificate;	/* PEM certificate to upload */
+	const char	*security_group; /* add the SP to it */
+};
+const struct pbi_err	*pbi_sp_ensure(struct pbi_prov *,
+			    const struct pbi_sp_opts *,
+			    struct json_object **out);
+const struct pbi_err	*pbi_sp_show(struct pbi_prov *,
+			    struct json_object **out);
+
+/* grant ensure | list | revoke. */
+struct pbi_grant_opts {
+	const char	*powerbi_scopes;	/* space-separated, or NULL */
+	const char	*graph_scopes;
+	const char	*consent;		/* "all" or "user:UPN" */
+	const char	*revoke;		/* scopes to remove */
+	int		 powerbi;		/* revoke/list: which resources */
+	int		 graph;
+};
+#define PBI_DEFAULT_PBI_SCOPES						\
+	"Dataset.ReadWrite.All Dashboard.Read.All Report.Read.All "	\
+	"Group.Read Group.Read.All Content.Create Metadata.View_Any "	\
+	"Dataset.Read.All Data.Alter_Any"
+#define PBI_DEFAULT_GRAPH_SCOPES	"User.Read Directory.AccessAsUser.All"
+
+const struct pbi_err	*pbi_grant_ensure(struct pbi_prov *,
+			    const struct pbi_grant_opts *,
+			    struct json_object **out);
+const struct pbi_err	*pbi_grant_list(struct pbi_prov *,
+			    struct json_object **out);
+const struct pbi_err	*pbi_grant_revoke(struct pbi_prov *,
+			    const struct pbi_grant_opts *,
+			    struct json_object **out);
+
+/* Customers: onboarding, publishing, capacity, offboarding. */
+struct pbi_report_file {
+	const char	*path;
+	char		 name[256];	/* the report's name in the service */
+	unsigned char	*data;		/* the package, read once */
+	size_t		 len;
+	char		 sha256[65];
+};
+
+struct pbi_cust_opts {
+	const char		 *display_name;
+	const char *const	 *admins;	/* UPNs made workspace admins */
+	size_t			  nadmins;
+	const char		 *capacity;	/* assign to it, or NULL */
+	struct pbi_report_file	 *files;	/* publish these */
+	size_t			  nfiles;
+	struct json_object	 *params;	/* [{name,newValue}], or NULL */
+	int			  refresh;
+	int			  keep_workspace; /* remove */
+	struct json_object	 *rows;		/* per customer: displayName,
+						   admin (from a CSV) */
+	int			  existing;	/* only customers with a
+						   workspace already */
+};
+
+/* Non-zero if slug is a valid customer name: [a-z0-9-], 1..63. */
+int			 pbi_slug_ok(const char *slug);
+/* The workspace (and profile) name of slug, from the template. */
+void			 pbi_ws_name(const struct pbi_prov *, const char *slug,
+			    char *buf, size_t len);
+/*
+ * Read and check the package at path: refused unless a .pbix; name is the
+ * report name (NULL: the file's base name without .pbix).
+ */
+const struct pbi_err	*pbi_report_file_load(struct pbi_report_file *,
+			    const char *path, const char *name);
+void			 pbi_report_file_release(struct pbi_report_file *);
+/* Refuse a capacity that is missing, not Active or not assignable. */
+const struct pbi_err	*pbi_capacity_check(struct pbi_prov *,
+			    const char *capacity);
+/* The capacities the principal may assign (a new reference). */
+const struct pbi_err	*pbi_capacity_list(struct pbi_prov *,
+			    struct json_object **out);
+
+/*
+ * One customer's pipeline: ledger row, profile, workspace, admins,
+ * capacity, reports, as o asks.  Each step is journalled and reconciled;
+ * res (an object) receives what was done.
+ */
+const struct pbi_err	*pbi_customer_onboard(struct pbi_prov *,
+			    const char *slug, const struct pbi_cust_opts *o,
+			    struct json_object *res);
+/* Offboard: delete the workspace (unless kept) and the profile. */
+const struct pbi_err	*pbi_customer_remove(struct pbi_prov *,
+			    const char *slug, const struct pbi_cust_opts *o,
+			    struct json_object *res);
+
+/*
+ * Run fn for each of the n slugs on jobs threads.  *out receives one
+ * result object per slug, in order ({customer, status, error, ...});
+ * *failed the number that failed.  Progress goes to stderr when it is a
+ * terminal.
+ */
+typedef const struct pbi_err *(*pbi_cust_fn)(struct pbi_prov *,
+    const char *, const struct pbi_cust_opts *, struct json_object *);
+const struct pbi_err	*pbi_each_customer(struct pbi_prov *,
+			    const char *const *slugs, size_t n, int jobs,
+			    pbi_cust_fn fn, const struct pbi_cust_opts *o,
+			    const char *what, struct json_object **out,
+			    size_t *failed);
+
+/*
+ * The customers of a CSV file: [{customer, displayName, admin}].  Any bad
+ * line is an error naming the file and line; nothing is returned then.
+ */
+const struct pbi_err	*pbi_csv_customers(const char *path,
+			    struct json_object **out);
+
+/*
+ * Refuse data (the file path) unless it is a Power BI package: a zip with
+ * [Content_Types].xml and a report or model part.
+ */
+const struct pbi_err	*pbi_pbix_check(const char *path,
+			    const unsigned char *data, size_t len);
+
 #endif /* PBI_PROVISION_H */

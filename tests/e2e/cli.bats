@@ -177,12 +177,15 @@ teardown() { cli_teardown; }
 	run pbictl ledger verify
 	[ "$status" -eq 0 ]
 	[[ "$output" == *": ok" ]]
-	sqlite3 "$PBICTL_LEDGER" "INSERT INTO customers (id, slug, display_name, status) VALUES (1, 'acme', 'Acme', 'removed');
-	    INSERT INTO workspaces (id, customer_id, name) VALUES ('w1', 1, 'cust-acme')"
+	# A workspace tied to another customer's profile breaks isolation.
+	sqlite3 "$PBICTL_LEDGER" "INSERT INTO customers (id, slug, display_name, status) VALUES
+	    (1, 'acme', 'Acme', 'active'), (2, 'beta', 'Beta', 'active');
+	    INSERT INTO profiles (id, customer_id, display_name) VALUES ('p-b', 2, 'cust-beta');
+	    INSERT INTO workspaces (id, customer_id, name, profile_id) VALUES ('w1', 1, 'cust-acme', 'p-b')"
 	run pbictl ledger verify -o json
 	[ "$status" -eq 1 ]
 	[ "$(echo "$output" | jq -r .ok)" = false ]
-	[ "$(echo "$output" | jq -r '.findings[0].check')" = removed-customer-active ]
+	[ "$(echo "$output" | jq -r '[.findings[] | select(.severity == "error")][0].check')" = workspace-profile-owner ]
 	chmod 644 "$PBICTL_LEDGER"
 	run pbictl ledger verify -o json
 	[ "$(echo "$output" | jq -r '[.findings[].check] | index("file-mode") != null')" = true ]

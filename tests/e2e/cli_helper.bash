@@ -12,12 +12,16 @@ cli_setup() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/pbictl-e2e.XXXXXX")
 	export PBICTL_LEDGER="$T/ledger.db"
 	export HOME="$T/home"
-	unset XDG_DATA_HOME
+	unset XDG_DATA_HOME AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET \
+	    AZURE_CLIENT_CERTIFICATE_PATH AZURE_CLIENT_CERTIFICATE_PASSWORD \
+	    AZURE_USERNAME AZURE_PASSWORD AZURE_AUTHORITY_HOST \
+	    PBICTL_LOGIN_URL PBICTL_GRAPH_URL PBICTL_POWERBI_URL
 	TENANT=contoso.onmicrosoft.com
 	CLIENT=6a1e2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b
 }
 
 cli_teardown() {
+	sim_stop
 	if [ -n "${BATS_TEST_COMPLETED:-}" ]; then
 		rm -rf "$T"
 	else
@@ -27,4 +31,91 @@ cli_teardown() {
 
 pbictl() {
 	"$PBICTL" "$@"
+}
+
+# The demo tenant's app (pbisim --print-seed) and its secret.
+APP=11111111-2222-4333-8444-555555555555
+APP_SECRET=demo-secret-value
+ADMIN=admin@contoso.onmicrosoft.com
+ADMIN_PASSWORD='Demo-Passw0rd!'
+
+# sim_seed [JQ-FILTER]: write $T/seed.json from the demo seed, changed by
+# the filter, with short device-code polling for tests.
+sim_seed() {
+	"$PBISIM" --print-seed |
+	    jq ".tenant.deviceCodeInterval = 1 | ${1:-.}" >"$T/seed.json"
+}
+
+# sim_start [PBISIM-ARGS]: start pbisim on a free port with $T/seed.json
+# and point pbictl at it.
+sim_start() {
+	[ -f "$T/seed.json" ] || sim_seed
+	"$PBISIM" --seed "$T/seed.json" --port-file "$T/port" \
+	    --request-log "$T/requests.log" "$@" >"$T/pbisim.out" 2>&1 &
+	SIM_PID=$!
+	local i
+	for i in $(seq 200); do
+		[ -s "$T/port" ] && break
+		sleep 0.05
+	done
+	[ -s "$T/port" ] || { cat "$T/pbisim.out"; return 1; }
+	SIM=http://127.0.0.1:$(cat "$T/port")
+	export PBICTL_LOGIN_URL=$SIM PBICTL_GRAPH_URL=$SIM PBICTL_POWERBI_URL=$SIM
+}
+
+sim_stop() {
+	if [ -n "${SIM_PID:-}" ]; then
+		kill "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || true
+		SIM_PID=
+	fi
+}
+
+# sim_post PATH JSON: a control call.
+sim_post() {
+	curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$SIM$1"
+}
+
+# requests [JQ-FILTER]: the requests pbisim saw, as a JSON array.
+requests() {
+	curl -sf "$SIM/_sim/requests" | jq -r "${1:-.}"
+}
+
+# A ledger for the demo tenant and app.
+demo_ledger() {
+	"$PBICTL" -q init --tenant contoso.onmicrosoft.com --client-id "$APP" \
+	    >/dev/null
+}
+
+# writes [SINCE]: how many requests from the SINCE'th on changed state
+# (any method but GET, token requests not counted).
+writes() {
+	requests "[.[${1:-0}:][] | select(.method != \"GET\" and (.path | test(\"/oauth2/\") | not))] | length"
+}
+
+# count METHOD PATH-REGEX: requests with that method and a matching path.
+count() {
+	requests "[.[] | select(.method == \"$1\" and (.path | test(\"$2\")))] | length"
+}
+
+# As the tenant admin (master user), the way a first setup runs.
+as_admin() {
+	export AZURE_USERNAME=$ADMIN AZURE_PASSWORD=$ADMIN_PASSWORD
+	unset AZURE_CLIENT_SECRET
+}
+
+# The demo tenant with the app's service principal and short async waits:
+# the app works as itself (profiles are for service principals only).
+onboard_setup() {
+	sim_seed ".servicePrincipals = [{\"appId\": \"$APP\"}]"
+	export AZURE_CLIENT_SECRET=$APP_SECRET
+	unset AZURE_USERNAME AZURE_PASSWORD
+	CAP=0f084df7-c13d-451b-af5f-ed0c466403b2
+	CAP_SUSPENDED=5d9b2c1a-8e7f-4a3b-9c6d-1e2f3a4b5c6d
+	python3 "$top/tests/data/mkpbix.py" "$T/pbix" >/dev/null
+}
+
+# The tenant as pbisim holds it.
+state() {
+	curl -sf "$SIM/_sim/state" | jq -r "$1"
 }

@@ -141,6 +141,10 @@ identifiers_and_urls(void **state)
 	assert_false(pbi_url_allowed("http://127.0.0.1.evil.com/x"));
 	assert_false(pbi_url_allowed("http://user@127.0.0.1/x"));
 	assert_false(pbi_url_allowed("ftp://127.0.0.1/x"));
+	assert_false(pbi_url_allowed("http://127.0.0.1:"));
+	assert_false(pbi_url_allowed("http://127.0.0.1:/x"));
+	assert_false(pbi_url_allowed("http://127.0.0.1:8x/x"));
+	assert_true(pbi_url_allowed("http://127.0.0.1:8080"));
 	assert_false(pbi_url_allowed("https:///x"));
 }
 

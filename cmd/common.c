@@ -1,0 +1,170 @@
+/*
+ * common.c: what the customer commands share: which customers, the
+ * parameters, and the per-customer report.
+ */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+cmd_targets_release(struct cmd_targets *t)
+{
+	json_object_put(t->list);
+	free(t->slugs);
+	memset(t, 0, sizeof(*t));
+}
+
+const struct pbi_err *
+cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
+    int all, struct cmd_targets *t)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*o, *rows = NULL;
+	size_t			 i, j;
+	int			 k;
+
+	memset(t, 0, sizeof(*t));
+	if (all && (n > 0 || from != NULL))
+		return pbi_err(PBI_ERR_USAGE, "--all excludes naming "
+		    "customers");
+	if (from != NULL && (err = pbi_csv_customers(from, &t->list)) != NULL)
+		return err;
+	if (t->list == NULL)
+		t->list = json_object_new_array();
+	for (k = 0; k < n; k++) {
+		if (!pbi_slug_ok(names[k])) {
+			err = pbi_err(PBI_ERR_INPUT, "invalid customer name "
+			    "'%s': use 1 to 63 lowercase letters, digits and "
+			    "'-'", names[k]);
+			goto done;
+		}
+		o = json_object_new_object();
+		pj_add_str(o, "customer", names[k]);
+		json_object_array_add(t->list, o);
+	}
+	if (all) {
+		if ((err = pbi_ledger_customers(ctx->ledger, 0, &rows)) != NULL)
+			goto done;
+		for (i = 0; i < json_object_array_length(rows); i++) {
+			o = json_object_new_object();
+			pj_add_str(o, "customer", pj_str(
+			    json_object_array_get_idx(rows, i), "customer"));
+			json_object_array_add(t->list, o);
+		}
+	}
+	t->n = json_object_array_length(t->list);
+	if (t->n == 0) {
+		err = pbi_err(PBI_ERR_USAGE, all ? "the ledger has no "
+		    "customers" : "name at least one customer");
+		goto done;
+	}
+	if ((t->slugs = calloc(t->n, sizeof(*t->slugs))) == NULL) {
+		err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < t->n; i++) {
+		t->slugs[i] = pj_str(json_object_array_get_idx(t->list, i),
+		    "customer");
+		for (j = 0; j < i; j++)
+			if (strcmp(t->slugs[i], t->slugs[j]) == 0) {
+				err = pbi_err(PBI_ERR_INPUT, "customer '%s' is "
+				    "named twice", t->slugs[i]);
+				goto done;
+			}
+	}
+done:
+	json_object_put(rows);
+	if (err != NULL)
+		cmd_targets_release(t);
+	return err;
+}
+
+const struct pbi_err *
+cmd_param(struct json_object **params, const char *kv)
+{
+	const char		*eq = strchr(kv, '=');
+	struct json_object	*o;
+
+	if (eq == NULL || eq == kv)
+		return pbi_err(PBI_ERR_USAGE, "--param: expected NAME=VALUE, "
+		    "not '%s'", kv);
+	if (*params == NULL)
+		*params = json_object_new_array();
+	if (json_object_array_length(*params) >= 100)
+		return pbi_err(PBI_ERR_USAGE, "--param: at most 100 "
+		    "parameters (api-facts 3.6)");
+	o = json_object_new_object();
+	pj_add(o, "name", json_object_new_string_len(kv, (int)(eq - kv)));
+	pj_add_str(o, "newValue", eq + 1);
+	json_object_array_add(*params, o);
+	return NULL;
+}
+
+static void
+print_results(struct json_object *o)
+{
+	static const char *const heads[] = { "CUSTOMER", "STATUS",
+	    "WORKSPACE", "CAPACITY", "REPORTS", "ERROR", NULL };
+	struct json_object	*a = pj_arr(o, "customers"), *r, *reps;
+	struct pbi_table	*t;
+	char			 nrep[256];
+	const char		*act;
+	size_t			 i, j, n;
+
+	if ((t = pbi_table_new(heads)) == NULL)
+		return;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		r = json_object_array_get_idx(a, i);
+		reps = pj_arr(r, "reports");
+		nrep[0] = '\0';
+		for (j = 0; reps && j < json_object_array_length(reps); j++) {
+			n = strlen(nrep);
+			act = pj_str(json_object_array_get_idx(reps, j),
+			    "action");
+			snprintf(nrep + n, sizeof(nrep) - n, "%s%s:%s",
+			    j ? " " : "", pj_str(json_object_array_get_idx(reps,
+			    j), "name"), act ? act : "failed");
+		}
+		const char *cells[] = { pj_str(r, "customer"),
+		    pj_str(r, "status"), pj_str(r, "workspaceId"),
+		    pj_str(r, "capacityId"), nrep[0] ? nrep : NULL,
+		    pj_str(r, "error") };
+		pbi_table_row(t, cells);
+	}
+	pbi_table_print(t, stdout);
+	pbi_table_free(t);
+	if (pj_int(o, "failed", 0) > 0 || pj_int(o, "skipped", 0) > 0)
+		printf("%lld of %lld failed, %lld skipped\n",
+		    (long long)pj_int(o, "failed", 0),
+		    (long long)json_object_array_length(a),
+		    (long long)pj_int(o, "skipped", 0));
+}
+
+void
+cmd_report(struct pbi_cmdctx *ctx, struct json_object *results,
+    size_t failed, size_t skipped)
+{
+	struct json_object	*o = json_object_new_object();
+
+	pj_add(o, "customers", json_object_get(results));
+	pj_add_int(o, "failed", (int64_t)failed);
+	pj_add_int(o, "skipped", (int64_t)skipped);
+	if (!cmd_dry_calls(ctx, o))
+		cmd_emit(ctx, o, print_results);
+	json_object_put(o);
+	if (failed > 0)
+		ctx->status = 1;
+}
+
+const struct pbi_err *
+cmd_prov(struct pbi_cmdctx *ctx, struct pbi_prov *p)
+{
+	const struct pbi_err	*err;
+
+	if ((err = cmd_svc(ctx)) != NULL || (err = cmd_lock(ctx)) != NULL)
+		return err;
+	pbi_prov_init(p, ctx->svc, ctx->ledger, ctx->dry_run);
+	p->quiet = ctx->quiet;
+	return pbi_prov_load(p);
+}

@@ -1,0 +1,193 @@
+/*
+ * sp.c: pbictl sp ensure | show: the app's service principal.
+ */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SP_ENSURE_SYNOPSIS						\
+	"pbictl sp ensure [--app-id ID | --create-app NAME] "		\
+	"[--new-secret-file FILE]\n"					\
+	"                 [--certificate FILE] [--security-group ID]\n"
+#define SP_SHOW_SYNOPSIS	"pbictl sp show\n"
+
+void
+usage_sp(int status)
+{
+	fputs("usage: " SP_ENSURE_SYNOPSIS "       " SP_SHOW_SYNOPSIS,
+	    status ? stderr : stdout);
+	exit(status);
+}
+
+/* Print what a dry run would have sent; returns non-zero if it did. */
+int
+cmd_dry_calls(const struct pbi_cmdctx *ctx, struct json_object *result)
+{
+	struct json_object	*calls = ctx->svc->dry_calls, *c;
+	size_t			 i;
+
+	if (!ctx->dry_run)
+		return 0;
+	if (ctx->out == PBI_OUT_JSON) {
+		pj_add(result, "dryRun", json_object_new_boolean(1));
+		pj_add(result, "calls", calls ? json_object_get(calls) :
+		    json_object_new_array());
+		pbi_json_print(result, stdout);
+		return 1;
+	}
+	printf("dry run: %zu call(s) not sent\n",
+	    calls ? json_object_array_length(calls) : 0);
+	for (i = 0; calls && i < json_object_array_length(calls); i++) {
+		c = json_object_array_get_idx(calls, i);
+		printf("%s %s", pj_str(c, "method"), pj_str(c, "url"));
+		if (pj_obj(c, "body") != NULL)
+			printf(" %s", pj_text(pj_obj(c, "body"), 0));
+		putchar('\n');
+	}
+	return 1;
+}
+
+static void
+print_ensure(struct json_object *o)
+{
+	struct json_object	*ch = pj_obj(o, "changes");
+	const char		*s;
+
+	printf("app id                %s\n", pj_str(o, "appId"));
+	printf("service principal     %s\n", pj_str(o, "servicePrincipalId"));
+	if ((s = pj_str(o, "displayName")) != NULL)
+		printf("display name          %s\n", s);
+	if ((s = pj_str(o, "applicationObjectId")) != NULL)
+		printf("application object    %s\n", s);
+	if ((s = pj_str(o, "secretFile")) != NULL)
+		printf("new secret            in %s (expires %s)\n", s,
+		    pj_str(o, "secretExpires"));
+	if (json_object_object_length(ch) == 0)
+		printf("changes               none\n");
+	json_object_object_foreach(ch, k, v)
+		printf("%-21s %s\n", k, json_object_get_string(v));
+}
+
+static const struct pbi_err *
+sp_ensure(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "app-id",	     required_argument, NULL, 'a' },
+		{ "create-app",	     required_argument, NULL, 'c' },
+		{ "new-secret-file", required_argument, NULL, 's' },
+		{ "certificate",     required_argument, NULL, 'C' },
+		{ "security-group",  required_argument, NULL, 'g' },
+		{ "help",	     no_argument,	NULL, 'h' },
+		{ NULL,		     0,			NULL, 0 }
+	};
+	const struct pbi_err	*err;
+	struct pbi_sp_opts	 o;
+	struct pbi_prov		 p;
+	struct json_object	*out = NULL;
+	int			 ch;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			o.app_id = optarg;
+			break;
+		case 'c':
+			o.create_app = optarg;
+			break;
+		case 's':
+			o.new_secret_file = optarg;
+			break;
+		case 'C':
+			o.certificate = optarg;
+			break;
+		case 'g':
+			o.security_group = optarg;
+			break;
+		case 'h':
+			printf("usage: %s", SP_ENSURE_SYNOPSIS);
+			exit(0);
+		default:
+			usage_sp(2);
+		}
+	}
+	if (optind != argc)
+		return pbi_err(PBI_ERR_USAGE, "ensure: unexpected argument "
+		    "'%s'", argv[optind]);
+	if (o.app_id != NULL && o.create_app != NULL)
+		return pbi_err(PBI_ERR_USAGE, "--app-id and --create-app "
+		    "exclude each other");
+	if ((err = cmd_svc(ctx)) != NULL || (err = cmd_lock(ctx)) != NULL)
+		return err;
+	pbi_prov_init(&p, ctx->svc, ctx->ledger, ctx->dry_run);
+	if ((err = pbi_sp_ensure(&p, &o, &out)) != NULL)
+		return err;
+	if (!cmd_dry_calls(ctx, out))
+		cmd_emit(ctx, out, print_ensure);
+	json_object_put(out);
+	return NULL;
+}
+
+static void
+print_show(struct json_object *o)
+{
+	struct json_object	*c = pj_arr(o, "credentials"), *e;
+	size_t			 i;
+	const char		*s;
+
+	printf("app id              %s\n", pj_str(o, "appId"));
+	printf("service principal   %s\n", pj_str(o, "servicePrincipalId"));
+	printf("display name        %s\n", (s = pj_str(o, "displayName")) ?
+	    s : "-");
+	printf("application object  %s\n",
+	    (s = pj_str(o, "applicationObjectId")) ? s : "(not readable)");
+	for (i = 0; c && i < json_object_array_length(c); i++) {
+		e = json_object_array_get_idx(c, i);
+		printf("%-19s %s %s expires %s\n", i ? "" : "credentials",
+		    pj_str(e, "type"), (s = pj_str(e, "displayName")) ? s :
+		    pj_str(e, "keyId"), pj_str(e, "endDateTime"));
+	}
+}
+
+static const struct pbi_err *
+sp_show(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	const struct pbi_err	*err;
+	struct pbi_prov		 p;
+	struct json_object	*out = NULL;
+
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		printf("usage: %s", SP_SHOW_SYNOPSIS);
+		exit(0);
+	}
+	if (argc > 1)
+		return pbi_err(PBI_ERR_USAGE, "show: unexpected argument "
+		    "'%s'", argv[1]);
+	if ((err = cmd_svc(ctx)) != NULL)
+		return err;
+	pbi_prov_init(&p, ctx->svc, ctx->ledger, ctx->dry_run);
+	if ((err = pbi_sp_show(&p, &out)) != NULL)
+		return err;
+	cmd_emit(ctx, out, print_show);
+	json_object_put(out);
+	return NULL;
+}
+
+const struct pbi_err *
+cmd_sp(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	if (argc < 2)
+		return pbi_err(PBI_ERR_USAGE, "a verb is needed: ensure or "
+		    "show");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		usage_sp(0);
+	if (strcmp(argv[1], "ensure") == 0)
+		return sp_ensure(ctx, argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return sp_show(ctx, argc - 1, argv + 1);
+	return pbi_err(PBI_ERR_USAGE, "unknown verb '%s'", argv[1]);
+}

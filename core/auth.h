@@ -1,0 +1,110 @@
+/*
+ * auth.h: tokens from Entra ID for Microsoft Graph and Power BI.
+ *
+ * One struct pbi_auth per process, shared by all jobs: it picks the
+ * credential (client secret, certificate, master user, device code),
+ * caches one token per API and renews it shortly before it expires or
+ * when a service says it has.  Secrets come from the environment or from
+ * files, never from argv, and are wiped when freed.
+ */
+#ifndef PBI_AUTH_H
+#define PBI_AUTH_H
+
+#include <stdio.h>
+#include <time.h>
+
+struct json_object;
+struct pbi_err;
+struct pbi_http;
+struct pbi_auth;
+
+/* The hosts of one cloud (api-facts 1.8), after the env overrides. */
+struct pbi_endpoints {
+	char	 cloud[16];
+	char	 login[256];		/* https://login.microsoftonline.com */
+	char	 graph[256];		/* https://graph.microsoft.com */
+	char	 graph_resource[256];
+	char	 powerbi[256];		/* https://api.powerbi.com */
+	char	 powerbi_resource[256];	/* https://analysis.windows.net/... */
+};
+
+/*
+ * Fill e for cloud (public, usgov, usgovhigh, dod, china), then apply
+ * AZURE_AUTHORITY_HOST and PBICTL_LOGIN_URL, PBICTL_GRAPH_URL and
+ * PBICTL_POWERBI_URL.  Refuses a URL that is neither https nor loopback.
+ */
+const struct pbi_err	*pbi_endpoints_get(const char *cloud,
+			    struct pbi_endpoints *e);
+
+enum pbi_api {
+	PBI_API_GRAPH,
+	PBI_API_POWERBI,
+	PBI_API__MAX
+};
+
+enum pbi_authmethod {
+	PBI_AUTH_AUTO,		/* the first the environment allows */
+	PBI_AUTH_SECRET,
+	PBI_AUTH_CERT,
+	PBI_AUTH_PASSWORD,
+	PBI_AUTH_DEVICE
+};
+
+struct pbi_authconf {
+	const char		*tenant;	/* AZURE_TENANT_ID wins */
+	const char		*client_id;	/* AZURE_CLIENT_ID wins */
+	enum pbi_authmethod	 method;
+	const char		*secret_file;	/* --client-secret-file */
+	int			 rs256;		/* RS256 + x5t, not PS256 */
+	FILE			*prompt;	/* device code message */
+};
+
+/* Name of a method for people and JSON: "client-secret", ... */
+const char		*pbi_authmethod_name(enum pbi_authmethod);
+
+/*
+ * Read the credential the environment and conf name, check it (file
+ * modes, certificate and key), and return a token source.  No network
+ * call is made.  http is borrowed and must outlive *out.
+ */
+const struct pbi_err	*pbi_auth_new(const struct pbi_authconf *conf,
+			    const struct pbi_endpoints *ep,
+			    struct pbi_http *http, struct pbi_auth **out);
+void			 pbi_auth_free(struct pbi_auth *);
+enum pbi_authmethod	 pbi_auth_method(const struct pbi_auth *);
+
+/*
+ * A valid access token for api, copied into buf (wipe it after use).
+ * Cached until two minutes before it expires; *exp receives its expiry.
+ */
+const struct pbi_err	*pbi_auth_token(struct pbi_auth *, enum pbi_api,
+			    char *buf, size_t len, time_t *exp);
+/*
+ * The service refused token as expired or invalid: drop it from the cache
+ * so that the next pbi_auth_token fetches a new one.
+ */
+void			 pbi_auth_expired(struct pbi_auth *, enum pbi_api,
+			    const char *token);
+
+/*
+ * The claims of a JWT, decoded but not verified (for display only).
+ * Returns a new reference or NULL if token is not a JWT.
+ */
+struct json_object	*pbi_jwt_claims(const char *token);
+
+/*
+ * What to do about an Entra error code ("AADSTS7000215"), or NULL.
+ * Borrowed.
+ */
+const char		*pbi_aadsts_advice(const char *code);
+
+/*
+ * The public part of the certificate in the PEM file path as a Graph
+ * keyCredential: type AsymmetricX509Cert, usage Verify, key (base64 DER),
+ * displayName (the subject), customKeyIdentifier (base64 SHA-1
+ * thumbprint); thumb receives the thumbprint in hex.  A new reference.
+ */
+const struct pbi_err	*pbi_cert_keycred(const char *path,
+			    struct json_object **out, char thumb[41]);
+
+#endif /* PBI_AUTH_H */

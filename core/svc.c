@@ -1,0 +1,276 @@
+/*
+ * svc.c: authenticated calls, token renewal, dry runs.
+ */
+#include "core.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define TOKEN_MAX	16384
+
+const struct pbi_err *
+pbi_svc_new(const char *cloud, const struct pbi_authconf *ac, int verbose,
+    int dry_run, struct pbi_svc **out)
+{
+	const struct pbi_err	*err;
+	struct pbi_http_conf	 hc;
+	struct pbi_svc		*s;
+	pthread_mutex_t		*m;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (m = malloc(sizeof(*m))) == NULL) {
+		free(s);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(m, NULL);
+	s->lock = m;
+	s->dry_run = dry_run;
+	if ((err = pbi_endpoints_get(cloud, &s->ep)) != NULL)
+		goto fail;
+	pbi_http_conf_init(&hc);
+	hc.verbose = verbose;
+	if ((err = pbi_http_new(&hc, &s->http)) != NULL)
+		goto fail;
+	if ((err = pbi_auth_new(ac, &s->ep, s->http, &s->auth)) != NULL)
+		goto fail;
+	*out = s;
+	return NULL;
+fail:
+	pbi_svc_free(s);
+	return err;
+}
+
+void
+pbi_svc_free(struct pbi_svc *s)
+{
+	if (s == NULL)
+		return;
+	pbi_auth_free(s->auth);
+	pbi_http_free(s->http);
+	json_object_put(s->dry_calls);
+	if (s->lock != NULL) {
+		pthread_mutex_destroy(s->lock);
+		free(s->lock);
+	}
+	free(s);
+}
+
+/* The service says the token is no good (api-facts 3.0, 2.3). */
+static int
+token_refused(const struct pbi_err *e)
+{
+	if (e->code != PBI_ERR_HTTP)
+		return 0;
+	if (e->status == 401 &&
+	    strcmp(e->svc_code, "InvalidAuthenticationToken") == 0)
+		return 1;
+	return e->status == 403 && (strcmp(e->svc_code, "TokenExpired") == 0 ||
+	    strcmp(e->svc_code, "InvalidToken") == 0);
+}
+
+static void
+dry_record(struct pbi_svc *s, const char *method, const char *url,
+    struct json_object *body)
+{
+	struct json_object	*c;
+	char			*red = NULL, *u;
+	const char		*t;
+
+	pthread_mutex_lock(s->lock);
+	if (s->dry_calls == NULL)
+		s->dry_calls = json_object_new_array();
+	c = json_object_new_object();
+	pj_add_str(c, "method", method);
+	u = pbi_redact_url(url);
+	pj_add_str(c, "url", u);
+	free(u);
+	if (body != NULL) {
+		t = pj_text(body, 0);
+		red = pbi_redact_json(t, strlen(t));
+		pj_add(c, "body", red ? pj_parse(red, strlen(red)) : NULL);
+		free(red);
+	}
+	json_object_array_add(s->dry_calls, c);
+	pthread_mutex_unlock(s->lock);
+}
+
+/* base + path into a new string (free(3)). */
+static char *
+url_for(struct pbi_svc *s, enum pbi_api api, const char *path)
+{
+	const char	*base = api == PBI_API_GRAPH ? s->ep.graph :
+	    s->ep.powerbi;
+	size_t		 n;
+	char		*u;
+
+	if (strncmp(path, "http://", 7) == 0 ||
+	    strncmp(path, "https://", 8) == 0)
+		return strdup(path);
+	n = strlen(base) + strlen(path) + 1;
+	if ((u = malloc(n)) != NULL)
+		snprintf(u, n, "%s%s", base, path);
+	return u;
+}
+
+/*
+ * Call fn with a token for api; when the service refuses the token as
+ * expired or revoked, drop it and call once more with a new one.
+ */
+static const struct pbi_err *
+with_token(struct pbi_svc *s, enum pbi_api api,
+    const struct pbi_err *(*fn)(struct pbi_svc *, const char *, void *),
+    void *arg)
+{
+	const struct pbi_err	*err = NULL;
+	char			*tok;
+	int			 tries;
+
+	if ((tok = malloc(TOKEN_MAX)) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	for (tries = 0; tries < 2; tries++) {
+		if ((err = pbi_auth_token(s->auth, api, tok, TOKEN_MAX,
+		    NULL)) != NULL)
+			break;
+		if ((err = fn(s, tok, arg)) == NULL || !token_refused(err))
+			break;
+		pbi_auth_expired(s->auth, api, tok);
+	}
+	OPENSSL_cleanse(tok, TOKEN_MAX);
+	free(tok);
+	return err;
+}
+
+struct send {
+	struct pbi_req		 req;
+	const char		*path;
+	struct json_object	**out;
+};
+
+static const struct pbi_err *
+send_fn(struct pbi_svc *s, const char *tok, void *arg)
+{
+	struct send		*a = arg;
+	struct pbi_resp		 resp;
+	const struct pbi_err	*err;
+	struct pbi_err		*e;
+
+	a->req.bearer = tok;
+	err = pbi_http_do(s->http, &a->req, &resp);
+	if (err == NULL && a->out != NULL && resp.body_len > 0 &&
+	    resp.status < 300 &&
+	    (*a->out = pj_parse(resp.body, resp.body_len)) == NULL) {
+		e = pbi_err_slot();
+		e->code = PBI_ERR_PROTO;
+		e->status = resp.status;
+		snprintf(e->call, sizeof(e->call), "%s %.200s", a->req.method,
+		    a->path);
+		pbi_strlcpy(e->request_id, resp.request_id,
+		    sizeof(e->request_id));
+		snprintf(e->msg, sizeof(e->msg), "the service answered %zu "
+		    "bytes that are not JSON", resp.body_len);
+		err = e;
+	}
+	pbi_resp_release(&resp);
+	return err;
+}
+
+/* One call; in a dry run a write is recorded (jbody shown) and not sent. */
+static const struct pbi_err *
+send(struct pbi_svc *s, enum pbi_api api, const char *method,
+    const char *path, const char *const *headers, const char *ctype,
+    const void *body, size_t len, struct json_object *jbody, int flags,
+    struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct send		 a;
+	char			*url;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((url = url_for(s, api, path)) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	if (s->dry_run && strcmp(method, "GET") != 0) {
+		dry_record(s, method, url, jbody);
+		free(url);
+		return NULL;
+	}
+	memset(&a, 0, sizeof(a));
+	a.req.method = method;
+	a.req.url = url;
+	a.req.headers = headers;
+	a.req.content_type = ctype;
+	a.req.body = body;
+	a.req.body_len = len;
+	a.req.flags = flags;
+	a.path = path;
+	a.out = out;
+	err = with_token(s, api, send_fn, &a);
+	free(url);
+	return err;
+}
+
+const struct pbi_err *
+pbi_svc_json(struct pbi_svc *s, enum pbi_api api, const char *method,
+    const char *path, const char *const *headers, struct json_object *body,
+    int flags, struct json_object **out)
+{
+	const char	*text = body ? pj_text(body, 0) : NULL;
+
+	return send(s, api, method, path, headers, body ?
+	    "application/json; charset=utf-8" : NULL, text, text ?
+	    strlen(text) : 0, body, flags, out);
+}
+
+const struct pbi_err *
+pbi_svc_raw(struct pbi_svc *s, enum pbi_api api, const char *method,
+    const char *path, const char *const *headers, const char *ctype,
+    const void *body, size_t len, int flags, struct json_object **out)
+{
+	return send(s, api, method, path, headers, ctype, body, len, NULL,
+	    flags, out);
+}
+
+struct all {
+	enum pbi_api		 api;
+	const char		*url;
+	const char *const	*headers;
+	int			 flags;
+	struct json_object	**out;
+};
+
+static const struct pbi_err *
+all_fn(struct pbi_svc *s, const char *tok, void *arg)
+{
+	struct all	*a = arg;
+
+	if (a->api == PBI_API_GRAPH)
+		return pbi_http_graph_all(s->http, a->url, tok, a->headers,
+		    a->flags, a->out);
+	return pbi_http_pbi_all(s->http, a->url, tok, a->headers, 5000,
+	    a->out);
+}
+
+const struct pbi_err *
+pbi_svc_all(struct pbi_svc *s, enum pbi_api api, const char *path,
+    const char *const *headers, int flags, struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct all		 a;
+	char			*url;
+
+	*out = NULL;
+	if ((url = url_for(s, api, path)) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	a.api = api;
+	a.url = url;
+	a.headers = headers;
+	a.flags = flags;
+	a.out = out;
+	err = with_token(s, api, all_fn, &a);
+	free(url);
+	return err;
+}

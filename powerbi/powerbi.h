@@ -1,0 +1,79 @@
+/*
+ * powerbi.h: the Power BI REST v1.0 client (myorg): profiles, workspaces
+ * (groups) and their users, capacities, imports, reports, datasets.
+ *
+ * Every call may act as a service principal profile: profile is its id,
+ * sent as X-PowerBI-Profile-Id, or NULL for the principal itself
+ * (api-facts 3.8).  JSON results are new references; lookups answer NULL
+ * in *out when nothing matches.  Creates are never repeated here.
+ */
+#ifndef PBI_POWERBI_H
+#define PBI_POWERBI_H
+
+#include "core/core.h"
+
+#define PB_EMPTY_GUID	"00000000-0000-0000-0000-000000000000"
+
+/* Profiles (only a service principal may call these). */
+const struct pbi_err	*pb_profile_find(struct pbi_svc *, const char *name,
+			    struct json_object **out);
+const struct pbi_err	*pb_profile_create(struct pbi_svc *, const char *name,
+			    struct json_object **out);
+const struct pbi_err	*pb_profile_delete(struct pbi_svc *, const char *id);
+
+/* Workspaces. */
+const struct pbi_err	*pb_group_find(struct pbi_svc *, const char *profile,
+			    const char *name, struct json_object **out);
+const struct pbi_err	*pb_group_get(struct pbi_svc *, const char *profile,
+			    const char *id, struct json_object **out);
+const struct pbi_err	*pb_group_create(struct pbi_svc *,
+			    const char *profile, const char *name,
+			    struct json_object **out);
+const struct pbi_err	*pb_group_delete(struct pbi_svc *,
+			    const char *profile, const char *id);
+const struct pbi_err	*pb_group_users(struct pbi_svc *, const char *profile,
+			    const char *id, struct json_object **out);
+/* Add a user: type "User" (UPN) or "App" (SP object id). */
+const struct pbi_err	*pb_group_user_add(struct pbi_svc *,
+			    const char *profile, const char *id,
+			    const char *type, const char *identifier,
+			    const char *right);
+
+/* Capacities and assignment (asynchronous, api-facts 3.3). */
+const struct pbi_err	*pb_capacities(struct pbi_svc *, const char *profile,
+			    struct json_object **out);
+const struct pbi_err	*pb_assign(struct pbi_svc *, const char *profile,
+			    const char *group, const char *capacity);
+const struct pbi_err	*pb_assign_status(struct pbi_svc *,
+			    const char *profile, const char *group,
+			    struct json_object **out);
+
+/* Imports (asynchronous, api-facts 3.4): 202 {id}, then poll. */
+const struct pbi_err	*pb_import(struct pbi_svc *, const char *profile,
+			    const char *group, const char *name,
+			    const char *conflict, const void *data, size_t len,
+			    struct json_object **out);
+const struct pbi_err	*pb_import_get(struct pbi_svc *, const char *profile,
+			    const char *group, const char *id,
+			    struct json_object **out);
+const struct pbi_err	*pb_imports(struct pbi_svc *, const char *profile,
+			    const char *group, struct json_object **out);
+
+/* Reports and datasets of a workspace. */
+const struct pbi_err	*pb_reports(struct pbi_svc *, const char *profile,
+			    const char *group, struct json_object **out);
+const struct pbi_err	*pb_datasets(struct pbi_svc *, const char *profile,
+			    const char *group, struct json_object **out);
+const struct pbi_err	*pb_takeover(struct pbi_svc *, const char *profile,
+			    const char *group, const char *dataset);
+/* updateDetails: [{"name","newValue"}] (borrowed). */
+const struct pbi_err	*pb_update_params(struct pbi_svc *,
+			    const char *profile, const char *group,
+			    const char *dataset, struct json_object *details);
+const struct pbi_err	*pb_refresh(struct pbi_svc *, const char *profile,
+			    const char *group, const char *dataset);
+const struct pbi_err	*pb_refreshes(struct pbi_svc *, const char *profile,
+			    const char *group, const char *dataset,
+			    struct json_object **out);
+
+#endif /* PBI_POWERBI_H */

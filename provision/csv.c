@@ -1,0 +1,116 @@
+/*
+ * csv.c: customers from a CSV file: "customer,display name[,admin]" per
+ * line, an optional header naming the first column "customer", '#'
+ * comments and blank lines skipped, fields optionally double-quoted.
+ */
+#include "provision.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Split one line into at most max fields, in place.  Returns the count,
+ * or -1 for a line that is not CSV (an unterminated quote, text after a
+ * closing quote, too many fields).
+ */
+static int
+fields(char *line, char **f, int max)
+{
+	char	*p = line, *o, *e, sep;
+	int	 n = 0;
+
+	for (;;) {
+		if (n == max)
+			return -1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '"') {
+			f[n++] = o = ++p;
+			for (;;) {
+				if (*p == '\0')
+					return -1;
+				if (*p == '"' && p[1] == '"') {
+					*o++ = '"';
+					p += 2;
+				} else if (*p == '"') {
+					p++;
+					break;
+				} else
+					*o++ = *p++;
+			}
+			*o = '\0';
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '\0')
+				return n;
+			if (*p != ',')
+				return -1;
+			p++;
+			continue;
+		}
+		f[n++] = p;
+		e = p + strcspn(p, ",");
+		sep = *e;
+		for (o = e; o > p && (o[-1] == ' ' || o[-1] == '\t'); o--)
+			;
+		*o = '\0';
+		if (sep == '\0')
+			return n;
+		p = e + 1;
+	}
+}
+
+const struct pbi_err *
+pbi_csv_customers(const char *path, struct json_object **out)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*a, *o;
+	char			 line[2048], *f[4];
+	FILE			*fp;
+	size_t			 n;
+	int			 ln = 0, nf;
+
+	*out = NULL;
+	if ((fp = fopen(path, "re")) == NULL)
+		return pbi_err_errno("cannot open '%s'", path);
+	a = json_object_new_array();
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		ln++;
+		n = strlen(line);
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: line too long",
+			    path, ln);
+			break;
+		}
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (line[strspn(line, " \t")] == '\0' || line[0] == '#')
+			continue;
+		if ((nf = fields(line, f, 3)) < 1) {
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: expected "
+			    "'customer,display name[,admin]'", path, ln);
+			break;
+		}
+		if (ln == 1 && strcmp(f[0], "customer") == 0)
+			continue;
+		if (!pbi_slug_ok(f[0])) {
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: invalid customer "
+			    "name '%s': use 1 to 63 lowercase letters, digits "
+			    "and '-'", path, ln, f[0]);
+			break;
+		}
+		o = json_object_new_object();
+		pj_add_str(o, "customer", f[0]);
+		pj_add_str(o, "displayName", nf > 1 && *f[1] ? f[1] : NULL);
+		pj_add_str(o, "admin", nf > 2 && *f[2] ? f[2] : NULL);
+		json_object_array_add(a, o);
+	}
+	if (err == NULL && ferror(fp))
+		err = pbi_err_errno("cannot read '%s'", path);
+	fclose(fp);
+	if (err != NULL)
+		json_object_put(a);
+	else
+		*out = a;
+	return err;
+}

@@ -1,0 +1,79 @@
+/*
+ * journal.c: the run id and the step journal of a workflow.
+ */
+#include "provision.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+pbi_prov_init(struct pbi_prov *p, struct pbi_svc *svc, struct pbi_ledger *l,
+    int dry_run)
+{
+	memset(p, 0, sizeof(*p));
+	p->svc = svc;
+	p->ledger = l;
+	p->dry_run = dry_run;
+	pbi_random_hex(p->run_id, 8);
+}
+
+const struct pbi_err *
+prov_begin(struct pbi_prov *p, int64_t customer, const char *step,
+    const char *target, int64_t *jid)
+{
+	*jid = 0;
+	if (p->dry_run || p->ledger == NULL)
+		return NULL;
+	return pbi_ledger_intent(p->ledger, p->run_id, customer, step, target,
+	    jid);
+}
+
+const struct pbi_err *
+prov_end(struct pbi_prov *p, int64_t jid, const char *state,
+    const char *result, const struct pbi_err *failure)
+{
+	if (jid == 0 || p->ledger == NULL)
+		return NULL;
+	return pbi_ledger_done(p->ledger, jid, state, result, failure);
+}
+
+const struct pbi_err *
+pbi_prov_load(struct pbi_prov *p)
+{
+	const struct pbi_err	*err;
+	char			*iso = NULL, *tpl = NULL, *cap = NULL;
+	pthread_mutex_t		*m;
+
+	if (p->lock == NULL) {
+		if ((m = malloc(sizeof(*m))) == NULL)
+			return pbi_err(PBI_ERR_NOMEM, "out of memory");
+		pthread_mutex_init(m, NULL);
+		p->lock = m;
+	}
+	if ((err = pbi_ledger_get(p->ledger, PBI_SET_ISOLATION, &iso)) ||
+	    (err = pbi_ledger_get(p->ledger, PBI_SET_TEMPLATE, &tpl)) ||
+	    (err = pbi_ledger_get(p->ledger, PBI_SET_CAPACITY, &cap)))
+		goto done;
+	p->profiles = iso == NULL || strcmp(iso, "profile") == 0;
+	pbi_strlcpy(p->template, tpl ? tpl : "cust-{slug}",
+	    sizeof(p->template));
+	pbi_strlcpy(p->capacity, cap ? cap : "", sizeof(p->capacity));
+done:
+	free(iso);
+	free(tpl);
+	free(cap);
+	return err;
+}
+
+void
+pbi_prov_release(struct pbi_prov *p)
+{
+	json_object_put(p->capacities);
+	p->capacities = NULL;
+	if (p->lock != NULL) {
+		pthread_mutex_destroy(p->lock);
+		free(p->lock);
+		p->lock = NULL;
+	}
+}

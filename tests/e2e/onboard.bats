@@ -1,0 +1,283 @@
+#!/usr/bin/env bats
+# Customer onboarding against pbisim: profiles, workspaces, capacity,
+# reports; resumable, parallel, idempotent, checked on the wire and in
+# pbisim's state.
+bats_require_minimum_version 1.5.0
+
+load cli_helper
+
+setup() {
+	cli_setup
+	onboard_setup
+}
+teardown() { cli_teardown; }
+
+customers() {
+	local i
+	for i in $(seq -w 1 "$1"); do echo "c$i"; done
+}
+
+# no_duplicates N: exactly N profiles and N workspaces named cust-*, each
+# once, each with one report, one dataset, on the capacity; the parent
+# service principal a member of none.
+no_duplicates() {
+	local s
+	s=$(curl -sf "$SIM/_sim/state")
+	[ "$(jq '[.profiles[] | select(.displayName | startswith("cust-"))] | length' <<<"$s")" = "$1" ]
+	[ "$(jq '[.profiles[].displayName] | length == (unique | length)' <<<"$s")" = true ]
+	[ "$(jq '[.workspaces[] | select(.name | startswith("cust-"))] | length' <<<"$s")" = "$1" ]
+	[ "$(jq '[.workspaces[] | select(.name | startswith("cust-")) | (._reports | length)] | unique' -c <<<"$s")" = "[1]" ]
+	[ "$(jq '[.workspaces[] | select(.name | startswith("cust-")) | (._datasets | length)] | unique' -c <<<"$s")" = "[1]" ]
+	[ "$(jq "[.workspaces[] | select(.name | startswith(\"cust-\")) | .capacityId] | unique" -c <<<"$s")" = "[\"$CAP\"]" ]
+	[ "$(jq '[.workspaces[]._users[] | select(.principalType == "App" and .profile == null)] | length' <<<"$s")" = 0 ]
+}
+
+@test "onboard 20 customers with --jobs 8: profiles, workspaces, capacity, reports" {
+	sim_start --import-seconds 0.3 --assign-seconds 0.3
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	run pbictl --jobs 8 onboard $(customers 20) --report "$T/pbix/sales.pbix" -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.customers[] | select(.status == "ok")] | length' <<<"$output")" = 20 ]
+	no_duplicates 20
+	# The ledger matches the service, customer by customer.
+	for c in $(customers 20); do
+		ws=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$c' AND w.state = 'active'")
+		[ "$(state ".workspaces[] | select(.id == \"$ws\") | .name")" = "cust-$c" ]
+		prof=$(sqlite3 "$PBICTL_LEDGER" "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = '$c'")
+		[ "$(state ".workspaces[] | select(.id == \"$ws\") | [._users[] | select(.principalType == \"App\")][0].profile.id")" = "$prof" ]
+	done
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM reports")" = 20 ]
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+	# Workspaces were created as their profiles, never as the parent.
+	[ "$(requests '[.[] | select(.method == "POST" and .path == "/v1.0/myorg/groups") | .profileId] | map(select(. == null)) | length')" = 0 ]
+}
+
+@test "re-running the same onboard makes no write call" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q --jobs 4 onboard a b c d e --report "$T/pbix/sales.pbix" --admin "$ADMIN" >/dev/null
+	n=$(requests length)
+	run pbictl --jobs 4 onboard a b c d e --report "$T/pbix/sales.pbix" --admin "$ADMIN" -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.customers[].reports[].action] | unique | join(",")' <<<"$output")" = unchanged ]
+	[ "$(writes "$n")" = 0 ]
+}
+
+@test "a run killed at random moments, then re-run, converges with no duplicates" {
+	sim_start --import-seconds 0.3 --assign-seconds 0.3 --latency 20:30
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	for delay in 0.3 0.9 1.6 0.5 2.2; do
+		# The process itself, not a subshell around it.
+		"$PBICTL" -q --jobs 4 onboard $(customers 8) --report "$T/pbix/sales.pbix" >/dev/null 2>&1 &
+		pid=$!
+		sleep "$delay"
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	run pbictl --jobs 4 onboard $(customers 8) --report "$T/pbix/sales.pbix" -o json
+	[ "$status" -eq 0 ]
+	no_duplicates 8
+	run pbictl ledger verify -o json
+	[ "$status" -eq 0 ]
+	# Nothing is left half-known: every intent has an outcome.
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
+}
+
+@test "with faults on the wire the run converges with no duplicates" {
+	sim_start --import-seconds 0.3 --assign-seconds 0.3 --seed-random 7
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	sim_post /_sim/faults '{"p429":0.08,"retryAfter":1,"p5xx":0.08,"pdrop":0.04,"p500AfterCommit":0.15}'
+	ok=0
+	for try in 1 2 3; do
+		if pbictl -q --jobs 4 onboard $(customers 10) --report "$T/pbix/sales.pbix" >"$T/out.$try" 2>&1; then
+			ok=1
+			break
+		fi
+	done
+	[ "$ok" = 1 ] || { cat "$T"/out.*; false; }
+	sim_post /_sim/faults '{"reset":true}'
+	no_duplicates 10
+	# Faults were met and survived.
+	[ "$(requests '[.[] | select(.status == 429)] | length')" -gt 0 ]
+	[ "$(requests '[.[] | select(.status >= 500)] | length')" -gt 0 ]
+}
+
+@test "publish v2 in waves updates everyone; the same file again imports nothing" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q --jobs 8 onboard $(customers 12) --report "$T/pbix/sales.pbix" >/dev/null
+	run pbictl --jobs 4 publish "$T/pbix/sales-v2.pbix" --name sales --all --canary 2 --wave-size 5 -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.customers[].reports[0].action] | unique | join(",")' <<<"$output")" = updated ]
+	[ "$(requests '[.[] | select(.method == "POST" and (.path | endswith("/imports")))] | map(.query | test("nameConflict=CreateOrOverwrite")) | unique | join(",")' | tail -1)" != "" ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(DISTINCT version) FROM reports")" = 2 ]
+	no_duplicates 12
+	n=$(requests length)
+	run pbictl --jobs 4 publish "$T/pbix/sales-v2.pbix" --name sales --all -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.customers[].reports[0].action] | unique | join(",")' <<<"$output")" = unchanged ]
+	[ "$(writes "$n")" = 0 ]
+}
+
+@test "a failing canary stops the rollout and leaves the rest untouched" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q --jobs 8 onboard $(customers 6) --report "$T/pbix/sales.pbix" >/dev/null
+	# The first canary's workspace is gone behind pbictl's back.
+	ws=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c01'")
+	sim_post /_sim/faults '{"p5xx":1,"match":"POST /v1.0/myorg/groups/'"$ws"'/imports"}'
+	n=$(requests length)
+	run pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer c01 --customer c02 --customer c03 \
+	    --customer c04 --customer c05 --customer c06 --canary 2 --wave-size 2 -o json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.customers[0].status' <<<"$output")" = failed ]
+	[ "$(jq -r '[.customers[2:][].status] | unique | join(",")' <<<"$output")" = skipped ]
+	[ "$(jq -r .skipped <<<"$output")" = 4 ]
+	# No import was sent to the customers after the canaries.
+	for c in c03 c04 c05 c06; do
+		w=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$c'")
+		[ "$(requests "[.[$n:][] | select(.method == \"POST\" and .path == \"/v1.0/myorg/groups/$w/imports\")] | length")" = 0 ]
+	done
+}
+
+@test "bad input gives a clear error and changes nothing" {
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	run --separate-stderr pbictl onboard acme --report "$T/pbix/text.pbix"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is not a .pbix package (not a zip archive)"* ]]
+	run --separate-stderr pbictl onboard acme --report "$T/pbix/notpbix.pbix"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is a zip archive but not a .pbix package"* ]]
+	run --separate-stderr pbictl onboard acme --capacity 99999999-9999-4999-8999-999999999999
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is not among the capacities"* ]]
+	run --separate-stderr pbictl onboard acme --capacity "$CAP_SUSPENDED"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is Suspended, not Active"* ]]
+	run --separate-stderr pbictl onboard Acme_Corp
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"invalid customer name 'Acme_Corp'"* ]]
+	printf 'customer,display name\nacme,Acme\nBad Name,Bad\n' >"$T/c.csv"
+	run --separate-stderr pbictl onboard --from "$T/c.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"c.csv:3: invalid customer name 'Bad Name'"* ]]
+	run --separate-stderr pbictl publish "$T/pbix/text.pbix" --all
+	[ "$status" -eq 1 ]
+	[ "$(writes)" = 0 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM customers")" = 0 ]
+}
+
+@test "customers from a CSV get their display names and admins" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	printf 'customer,display name,admin\n# a comment\nacme,"Acme, Inc.",%s\n\nbeta,Beta\n' "$ADMIN" >"$T/c.csv"
+	run pbictl customer add --from "$T/c.csv" -o json
+	[ "$status" -eq 0 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT display_name FROM customers WHERE slug = 'acme'")" = "Acme, Inc." ]
+	ws=$(jq -r '.customers[0].workspaceId' <<<"$output")
+	[ "$(state ".workspaces[] | select(.id == \"$ws\") | [._users[] | select(.principalType == \"User\")][0].identifier")" = "$ADMIN" ]
+	[ "$(pbictl customer list -o json | jq -r '[.[].customer] | join(",")')" = acme,beta ]
+}
+
+@test "customer remove deletes workspace and profile and keeps a tombstone" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard acme beta --report "$T/pbix/sales.pbix" >/dev/null
+	ws=$(pbictl customer show acme -o json | jq -r .workspaceId)
+	run pbictl customer remove acme -o json
+	[ "$status" -eq 0 ]
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\")] | length")" = 0 ]
+	[ "$(state '[.profiles[] | select(.displayName == "cust-acme")] | length')" = 0 ]
+	[ "$(state '[.profiles[] | select(.displayName == "cust-beta")] | length')" = 1 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT status || ':' || (removed_at IS NOT NULL) FROM customers WHERE slug = 'acme'")" = removed:1 ]
+	[ "$(pbictl customer list -o json | jq -r '[.[].customer] | join(",")')" = beta ]
+	[ "$(pbictl customer list --removed -o json | jq -r '[.[].customer] | join(",")')" = acme,beta ]
+	# Again: nothing to do, no call that writes.
+	n=$(requests length)
+	run pbictl customer remove acme
+	[ "$status" -eq 0 ]
+	[ "$(writes "$n")" = 0 ]
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+}
+
+@test "a workspace of the expected name that is not ours is refused" {
+	sim_seed ".servicePrincipals = [{\"appId\": \"$APP\"}]
+	    | .workspaces = [{\"id\": \"aaaaaaaa-0000-4000-8000-000000000001\", \"name\": \"cust-acme\"}]"
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --isolation workspace >/dev/null
+	run pbictl customer add acme -o json
+	[ "$status" -eq 1 ]
+	[[ "$(jq -r '.customers[0].error' <<<"$output")" == *"cust-acme"* ]]
+	[ "$(state '[.workspaces[] | select(.name == "cust-acme")] | length')" = 1 ]
+}
+
+@test "workspace isolation mode: the service principal owns each workspace" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --isolation workspace --capacity "$CAP" >/dev/null
+	run pbictl onboard acme beta --report "$T/pbix/sales.pbix" -o json
+	[ "$status" -eq 0 ]
+	[ "$(state '[.profiles[]] | length')" = 0 ]
+	[ "$(requests '[.[] | select(.profileId != null)] | length')" = 0 ]
+	[ "$(state '[.workspaces[] | select(.name | startswith("cust-"))] | length')" = 2 ]
+}
+
+@test "capacity assign moves customers between capacities and checks first" {
+	sim_seed ".servicePrincipals = [{\"appId\": \"$APP\"}]
+	    | .capacities += [{\"id\": \"6e0a1b2c-3d4e-4f50-8a9b-0c1d2e3f4a5b\", \"displayName\": \"embedded-b\",
+	        \"sku\": \"A2\", \"state\": \"Active\", \"region\": \"West Europe\", \"assign\": [\"$APP\"]}]"
+	sim_start --assign-seconds 0.3
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard acme beta >/dev/null
+	run pbictl capacity assign --all --capacity 6e0a1b2c-3d4e-4f50-8a9b-0c1d2e3f4a5b -o json
+	[ "$status" -eq 0 ]
+	[ "$(state '[.workspaces[] | select(.name | startswith("cust-")) | .capacityId] | unique | join(",")')" = 6e0a1b2c-3d4e-4f50-8a9b-0c1d2e3f4a5b ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(DISTINCT capacity_id) FROM workspaces")" = 6e0a1b2c-3d4e-4f50-8a9b-0c1d2e3f4a5b ]
+	n=$(requests length)
+	run pbictl capacity assign acme --capacity "$CAP_SUSPENDED"
+	[ "$status" -eq 1 ]
+	[ "$(writes "$n")" = 0 ]
+	run pbictl capacity assign nobody --capacity "$CAP" -o json
+	[ "$status" -eq 1 ]
+	[[ "$(jq -r '.customers[0].error' <<<"$output")" == *"has no workspace"* ]]
+}
+
+@test "a stuck capacity assignment is a clear error that a re-run resumes" {
+	sim_start --assign-stuck
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	PBICTL_ASSIGN_TIMEOUT=2 run pbictl onboard acme -o json
+	[ "$status" -eq 1 ]
+	[[ "$(jq -r '.customers[0].error' <<<"$output")" == *"still InProgress"*"re-run to resume"* ]]
+	sim_post /_sim/faults '{"assignStuck":false,"assignSeconds":0.2}'
+	run pbictl onboard acme -o json
+	[ "$status" -eq 0 ]
+	[ "$(state '.workspaces[] | select(.name == "cust-acme") | .capacityId')" = "$CAP" ]
+	[ "$(count POST '/myorg/groups$')" = 1 ]
+}
+
+@test "--dry-run lists the calls and writes nothing" {
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	run pbictl --dry-run onboard acme --report "$T/pbix/sales.pbix" -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.calls[] | .method + " " + (.url | sub("^http://[^/]*"; "") | sub("\\?.*"; ""))] | join(",")' <<<"$output")" = \
+	    "POST /v1.0/myorg/profiles,POST /v1.0/myorg/groups,POST /v1.0/myorg/groups/00000000-0000-0000-0000-000000000000/AssignToCapacity,POST /v1.0/myorg/groups/00000000-0000-0000-0000-000000000000/imports" ]
+	[ "$(writes)" = 0 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM customers")" = 0 ]
+}
+
+@test "two runs never interleave on one ledger" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2 --latency 200
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	"$PBICTL" -q onboard acme beta >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.5
+	run --separate-stderr pbictl onboard gamma
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"another pbictl is changing ledger"* ]]
+	wait "$pid"
+	run pbictl onboard gamma
+	[ "$status" -eq 0 ]
+}

@@ -1,0 +1,164 @@
+/*
+ * test_provision.c: pure workflow helpers: customer names, the name
+ * template, the CSV reader and the .pbix check.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "provision/provision.h"
+
+static void
+slugs_and_names(void **state)
+{
+	struct pbi_prov	 p;
+	char		 buf[64];
+
+	(void)state;
+	assert_true(pbi_slug_ok("acme"));
+	assert_true(pbi_slug_ok("a-1"));
+	assert_false(pbi_slug_ok(""));
+	assert_false(pbi_slug_ok("-a"));
+	assert_false(pbi_slug_ok("a-"));
+	assert_false(pbi_slug_ok("Acme"));
+	assert_false(pbi_slug_ok("a_b"));
+	assert_false(pbi_slug_ok("a b"));
+	memset(&p, 0, sizeof(p));
+	snprintf(p.template, sizeof(p.template), "%s", "cust-{slug}");
+	pbi_ws_name(&p, "acme", buf, sizeof(buf));
+	assert_string_equal(buf, "cust-acme");
+	snprintf(p.template, sizeof(p.template), "%s", "{slug} Analytics");
+	pbi_ws_name(&p, "acme", buf, sizeof(buf));
+	assert_string_equal(buf, "acme Analytics");
+}
+
+/* Write text to a temporary file; returns its path (static). */
+static const char *
+tmpfile_with(const char *text)
+{
+	static char	 path[64];
+	FILE		*fp;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "/tmp/pbictl-unit-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+static void
+csv_reader(void **state)
+{
+	struct json_object	*a = NULL;
+	const struct pbi_err	*err;
+	const char		*f;
+
+	(void)state;
+	f = tmpfile_with("customer,display name,admin\n# note\n\n"
+	    "acme,\"Acme, Inc.\",bob@x.com\r\nbeta , Beta \n"
+	    "gamma,\"Say \"\"hi\"\"\"\ndelta\n");
+	assert_null(pbi_csv_customers(f, &a));
+	unlink(f);
+	assert_int_equal(json_object_array_length(a), 4);
+	assert_string_equal(pj_str(json_object_array_get_idx(a, 0),
+	    "displayName"), "Acme, Inc.");
+	assert_string_equal(pj_str(json_object_array_get_idx(a, 0), "admin"),
+	    "bob@x.com");
+	assert_string_equal(pj_str(json_object_array_get_idx(a, 1),
+	    "customer"), "beta");
+	assert_string_equal(pj_str(json_object_array_get_idx(a, 1),
+	    "displayName"), "Beta");
+	assert_string_equal(pj_str(json_object_array_get_idx(a, 2),
+	    "displayName"), "Say \"hi\"");
+	assert_null(pj_str(json_object_array_get_idx(a, 3), "displayName"));
+	json_object_put(a);
+
+	f = tmpfile_with("acme,A\n\"beta,B\n");
+	err = pbi_csv_customers(f, &a);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, ":2:"));
+	assert_null(a);
+	unlink(f);
+	f = tmpfile_with("acme,A\nBad Name,B\n");
+	err = pbi_csv_customers(f, &a);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, ":2: invalid customer name"));
+	unlink(f);
+	f = tmpfile_with("a,b,c,d\n");
+	assert_non_null(pbi_csv_customers(f, &a));
+	unlink(f);
+}
+
+/* A stored zip with the named entries (no data), built by hand. */
+static size_t
+zip_with(unsigned char *b, const char *const *names, size_t n)
+{
+	size_t	 o = 0, cd, i, nl, off[8];
+
+#define W16(v) do { b[o++] = (v) & 0xff; b[o++] = ((v) >> 8) & 0xff; } while (0)
+#define W32(v) do { W16((v) & 0xffff); W16(((v) >> 16) & 0xffff); } while (0)
+	for (i = 0; i < n; i++) {
+		off[i] = o;
+		nl = strlen(names[i]);
+		W32(0x04034b50); W16(20); W16(0); W16(0); W16(0); W16(0);
+		W32(0); W32(0); W32(0); W16(nl); W16(0);
+		memcpy(b + o, names[i], nl);
+		o += nl;
+	}
+	cd = o;
+	for (i = 0; i < n; i++) {
+		nl = strlen(names[i]);
+		W32(0x02014b50); W16(20); W16(20); W16(0); W16(0); W16(0);
+		W16(0); W32(0); W32(0); W32(0); W16(nl); W16(0); W16(0);
+		W16(0); W16(0); W32(0); W32(off[i]);
+		memcpy(b + o, names[i], nl);
+		o += nl;
+	}
+	i = o - cd;	/* the directory's size, before o moves on */
+	W32(0x06054b50); W16(0); W16(0); W16(n); W16(n); W32(i);
+	W32(cd); W16(0);
+	return o;
+}
+
+static void
+pbix_check(void **state)
+{
+	static const char *const good[] = { "[Content_Types].xml", "Version",
+	    "Report/Layout" };
+	static const char *const bad[] = { "hello.txt" };
+	unsigned char		 b[2048];
+	size_t			 n;
+
+	(void)state;
+	n = zip_with(b, good, 3);
+	assert_null(pbi_pbix_check("good.pbix", b, n));
+	assert_non_null(pbi_pbix_check("trunc.pbix", b, n - 10));
+	n = zip_with(b, bad, 1);
+	assert_non_null(strstr(pbi_pbix_check("x.pbix", b, n)->msg,
+	    "not a .pbix package"));
+	assert_non_null(strstr(pbi_pbix_check("t.pbix",
+	    (const unsigned char *)"hello, this is text", 19)->msg,
+	    "not a zip archive"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(slugs_and_names),
+		cmocka_unit_test(csv_reader),
+		cmocka_unit_test(pbix_check),
+	};
+
+	return cmocka_run_group_tests_name("provision", tests, NULL, NULL);
+}
