@@ -12,7 +12,9 @@
 #define ONBOARD_SYNOPSIS						\
 	"pbictl onboard NAME... [--from FILE.csv] [--capacity ID] "	\
 	"[--report FILE.pbix]...\n"					\
-	"               [--admin UPN]... [--param K=V]... [--refresh]\n"
+	"               [--admin UPN]... [--param K=V]... "		\
+	"[--credentials-file FILE]\n"					\
+	"               [--refresh]\n"
 
 #define MAX_FILES	16
 #define MAX_ADMINS	32
@@ -33,6 +35,7 @@ cmd_onboard(struct pbi_cmdctx *ctx, int argc, char **argv)
 		{ "report",	required_argument, NULL, 'r' },
 		{ "admin",	required_argument, NULL, 'a' },
 		{ "param",	required_argument, NULL, 'p' },
+		{ "credentials-file", required_argument, NULL, 'K' },
 		{ "refresh",	no_argument,	   NULL, 'R' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
@@ -84,6 +87,13 @@ cmd_onboard(struct pbi_cmdctx *ctx, int argc, char **argv)
 		case 'R':
 			o.refresh = 1;
 			break;
+		case 'K':
+			pbi_json_wipe_put(o.credentials);
+			o.credentials = NULL;
+			if ((err = pbi_credentials_load(optarg,
+			    &o.credentials)) != NULL)
+				goto done;
+			break;
 		case 'h':
 			usage_onboard(0);
 		default:
@@ -110,6 +120,7 @@ cmd_onboard(struct pbi_cmdctx *ctx, int argc, char **argv)
 		goto done;
 	cmd_report(ctx, res, failed, 0);
 done:
+	pbi_json_wipe_put(o.credentials);
 	for (i = 0; i < npaths; i++)
 		pbi_report_file_release(&files[i]);
 	json_object_put(res);

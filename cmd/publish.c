@@ -11,9 +11,9 @@
 
 #define PUBLISH_SYNOPSIS						\
 	"pbictl publish FILE.pbix (--customer NAME... | --all) [--name REPORT]\n" \
-	"               [--param K=V]... [--refresh] [--canary N] "	\
-	"[--wave-size N]\n"						\
-	"               [--halt-after N]\n"
+	"               [--param K=V]... [--credentials-file FILE] "	\
+	"[--refresh]\n"							\
+	"               [--canary N] [--wave-size N] [--halt-after N]\n"
 
 void
 usage_publish(int status)
@@ -32,6 +32,7 @@ cmd_publish(struct pbi_cmdctx *ctx, int argc, char **argv)
 		{ "all",	no_argument,	   NULL, 'a' },
 		{ "name",	required_argument, NULL, 'n' },
 		{ "param",	required_argument, NULL, 'p' },
+		{ "credentials-file", required_argument, NULL, 'K' },
 		{ "refresh",	no_argument,	   NULL, 'r' },
 		{ "canary",	required_argument, NULL, 'C' },
 		{ "wave-size",	required_argument, NULL, 'w' },
@@ -95,6 +96,13 @@ cmd_publish(struct pbi_cmdctx *ctx, int argc, char **argv)
 				halt = 0;
 			else if ((err = cmd_posint("--halt-after", optarg,
 			    100000, &halt)) != NULL)
+				goto done;
+			break;
+		case 'K':
+			pbi_json_wipe_put(o.credentials);
+			o.credentials = NULL;
+			if ((err = pbi_credentials_load(optarg,
+			    &o.credentials)) != NULL)
 				goto done;
 			break;
 		case 'h':
@@ -162,6 +170,7 @@ cmd_publish(struct pbi_cmdctx *ctx, int argc, char **argv)
 	if (t.n > at)
 		ctx->status = 1;
 done:
+	pbi_json_wipe_put(o.credentials);
 	json_object_put(all);
 	json_object_put(res);
 	json_object_put(params);

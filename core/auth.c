@@ -171,8 +171,8 @@ ssl_why(void)
  * Read a secret file: refuse one others can read, strip one trailing
  * newline.  Returns a new string (wipe_free) or NULL with *err set.
  */
-static char *
-read_secret_file(const char *path, const struct pbi_err **err)
+char *
+pbi_secret_file(const char *path, const struct pbi_err **err)
 {
 	struct stat	 sb;
 	FILE		*fp;
@@ -350,7 +350,7 @@ pbi_auth_new(const struct pbi_authconf *conf, const struct pbi_endpoints *ep,
 	switch (m) {
 	case PBI_AUTH_SECRET:
 		if (conf->secret_file != NULL)
-			a->secret = read_secret_file(conf->secret_file, &err);
+			a->secret = pbi_secret_file(conf->secret_file, &err);
 		else if ((a->secret = envdup("AZURE_CLIENT_SECRET")) == NULL)
 			err = pbi_err(PBI_ERR_CONFIG, "AZURE_CLIENT_SECRET is "
 			    "not set");
@@ -937,4 +937,38 @@ pbi_cert_keycred(const char *path, struct json_object **out, char thumb[41])
 	X509_free(x);
 	*out = o;
 	return NULL;
+}
+
+void
+pbi_wipe_free(char *s)
+{
+	wipe_free(s);
+}
+
+static void
+wipe_walk(struct json_object *o)
+{
+	size_t	 i;
+
+	if (json_object_is_type(o, json_type_string)) {
+		OPENSSL_cleanse((char *)json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (i = 0; i < json_object_array_length(o); i++)
+			wipe_walk(json_object_array_get_idx(o, i));
+	} else if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			wipe_walk(v);
+		}
+	}
+}
+
+void
+pbi_json_wipe_put(struct json_object *o)
+{
+	if (o == NULL)
+		return;
+	wipe_walk(o);
+	json_object_put(o);
 }

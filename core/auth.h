@@ -107,4 +107,16 @@ const char		*pbi_aadsts_advice(const char *code);
 const struct pbi_err	*pbi_cert_keycred(const char *path,
 			    struct json_object **out, char thumb[41]);
 
+/*
+ * Read a secret from the file path: refused when group or others may
+ * read it, one trailing newline dropped.  Returns a new string (wipe it
+ * with pbi_wipe_free) or NULL with *err set.
+ */
+char			*pbi_secret_file(const char *path,
+			    const struct pbi_err **err);
+/* Wipe and free a secret string (NULL is fine). */
+void			 pbi_wipe_free(char *);
+/* Wipe every string inside obj, then put it (NULL is fine). */
+void			 pbi_json_wipe_put(struct json_object *obj);
+
 #endif /* PBI_AUTH_H */

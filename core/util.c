@@ -3,9 +3,12 @@
  */
 #include "core.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -414,46 +417,48 @@ pbi_random_hex(char *buf, size_t nbytes)
 }
 
 const struct pbi_err *
-pbi_read_file(const char *path, size_t max, unsigned char **buf, size_t *len,
-    char hex[65])
+pbi_map_file(const char *path, size_t max, const unsigned char **map,
+    size_t *len, char hex[65])
 {
 	struct stat	 sb;
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen, i;
-	FILE		*fp;
+	void		*m;
+	int		 fd;
 
-	*buf = NULL;
+	*map = NULL;
 	*len = 0;
-	if ((fp = fopen(path, "rbe")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return pbi_err_errno("cannot open '%s'", path);
-	if (fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		fclose(fp);
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
 		return pbi_err(PBI_ERR_INPUT, "'%s' is not a regular file",
 		    path);
 	}
-	if ((size_t)sb.st_size > max) {
-		fclose(fp);
-		return pbi_err(PBI_ERR_INPUT, "'%s' is larger than %zu bytes",
-		    path, max);
+	if (sb.st_size == 0 || (uint64_t)sb.st_size > max) {
+		close(fd);
+		return pbi_err(PBI_ERR_INPUT, "'%s' is %s", path, sb.st_size ?
+		    "too large" : "empty");
 	}
-	if ((*buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		fclose(fp);
-		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	}
-	*len = fread(*buf, 1, (size_t)sb.st_size, fp);
-	if (ferror(fp) || *len != (size_t)sb.st_size) {
-		fclose(fp);
-		free(*buf);
-		*buf = NULL;
-		return pbi_err(PBI_ERR_INPUT, "cannot read '%s'", path);
-	}
-	fclose(fp);
-	if (!EVP_Digest(*buf, *len, md, &mdlen, EVP_sha256(), NULL)) {
-		free(*buf);
-		*buf = NULL;
+	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return pbi_err_errno("cannot map '%s'", path);
+	if (!EVP_Digest(m, (size_t)sb.st_size, md, &mdlen, EVP_sha256(),
+	    NULL)) {
+		munmap(m, (size_t)sb.st_size);
 		return pbi_err(PBI_ERR_INPUT, "cannot hash '%s'", path);
 	}
 	for (i = 0; i < mdlen; i++)
 		snprintf(hex + i * 2, 3, "%02x", md[i]);
+	*map = m;
+	*len = (size_t)sb.st_size;
 	return NULL;
+}
+
+void
+pbi_unmap_file(const unsigned char *map, size_t len)
+{
+	if (map != NULL)
+		munmap((void *)map, len);
 }

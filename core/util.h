@@ -76,11 +76,15 @@ char		*pbi_urlenc(const char *s);
 char		*pbi_odata_eq(const char *name, const char *value);
 
 /*
- * Read the whole file at path into *buf (free(3)) and *len, and its
- * SHA-256 in hex into hex.  Refuses files over max bytes.
+ * Map the file at path read-only into *map (release with pbi_unmap_file)
+ * with its length in *len and its SHA-256 in hex into hex: a package of
+ * several gigabytes is read by pages, never copied to the heap.  Refuses
+ * an empty file or one over max bytes.
  */
-const struct pbi_err	*pbi_read_file(const char *path, size_t max,
-			    unsigned char **buf, size_t *len, char hex[65]);
+const struct pbi_err	*pbi_map_file(const char *path, size_t max,
+			    const unsigned char **map, size_t *len,
+			    char hex[65]);
+void			 pbi_unmap_file(const unsigned char *map, size_t len);
 
 /* Copy at most size-1 bytes and NUL-terminate.  Returns strlen(src). */
 size_t		 pbi_strlcpy(char *dst, const char *src, size_t size);

@@ -318,6 +318,142 @@ done:
 }
 
 const struct pbi_err *
+pb_upload_location(struct pbi_svc *s, const char *profile, const char *group,
+    char **url)
+{
+	const struct pbi_err	*err;
+	struct json_object	*o = NULL;
+	char			 path[160];
+	const char		*u;
+	HDRS;
+
+	*url = NULL;
+	if ((err = check_ids(profile, group, NULL)) != NULL)
+		return err;
+	snprintf(path, sizeof(path), MYORG
+	    "/groups/%s/imports/createTemporaryUploadLocation", group);
+	/* Asking for another location leaves nothing behind. */
+	if ((err = pbi_svc_json(s, PBI_API_POWERBI, "POST", path,
+	    AS(profile), NULL, PBI_REQ_IDEMPOTENT, &o)) != NULL)
+		return err;
+	/* PascalCase, unlike the rest of the API (api-facts 3.4). */
+	if ((u = pj_str(o, "Url")) == NULL || !pbi_url_allowed(u))
+		err = pbi_err(PBI_ERR_PROTO, "createTemporaryUploadLocation "
+		    "answered no usable Url");
+	else if ((*url = strdup(u)) == NULL)
+		err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+	json_object_put(o);
+	return err;
+}
+
+/* PUT to the blob (a SAS URL: no bearer token goes there). */
+static const struct pbi_err *
+blob_put(struct pbi_svc *s, const char *url, const char *const *headers,
+    const char *ctype, const void *body, size_t len)
+{
+	const struct pbi_err	*err;
+	struct pbi_req		 req;
+	struct pbi_resp		 resp;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "PUT";
+	req.url = url;
+	req.headers = headers;
+	req.content_type = ctype;
+	req.body = body;
+	req.body_len = len;
+	err = pbi_http_do(s->http, &req, &resp);
+	pbi_resp_release(&resp);
+	return err;
+}
+
+const struct pbi_err *
+pb_blob_upload(struct pbi_svc *s, const char *url, const unsigned char *data,
+    size_t len, size_t block)
+{
+	static const char *const bh[] = { "x-ms-blob-type: BlockBlob", NULL };
+	static const char *const lh[] = {
+	    "x-ms-blob-content-type: application/x-zip-compressed", NULL };
+	const struct pbi_err	*err = NULL;
+	char			*u = NULL, *xml = NULL, *id, raw[16];
+	size_t			 n, at, k, ulen, xlen, xo;
+
+	if (block == 0)
+		block = (size_t)4 << 20;
+	n = (len + block - 1) / block;
+	ulen = strlen(url) + 64;
+	xlen = n * 40 + 128;
+	if ((u = malloc(ulen)) == NULL || (xml = malloc(xlen)) == NULL) {
+		err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	xo = (size_t)snprintf(xml, xlen, "<?xml version=\"1.0\" "
+	    "encoding=\"utf-8\"?><BlockList>");
+	for (k = 0, at = 0; k < n; k++, at += block) {
+		/* Block ids: base64 of one length for every block. */
+		snprintf(raw, sizeof(raw), "block-%06zu", k);
+		if ((id = pbi_b64url((unsigned char *)raw, 12)) == NULL) {
+			err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		snprintf(u, ulen, "%s%ccomp=block&blockid=%s", url,
+		    strchr(url, '?') ? '&' : '?', id);
+		xo += (size_t)snprintf(xml + xo, xlen - xo,
+		    "<Latest>%s</Latest>", id);
+		free(id);
+		if ((err = blob_put(s, u, bh, "application/octet-stream",
+		    data + at, len - at < block ? len - at : block)) != NULL) {
+			err = pbi_err_ctx(err, "cannot upload block %zu of %zu",
+			    k + 1, n);
+			goto done;
+		}
+	}
+	snprintf(xml + xo, xlen - xo, "</BlockList>");
+	snprintf(u, ulen, "%s%ccomp=blocklist", url,
+	    strchr(url, '?') ? '&' : '?');
+	if ((err = blob_put(s, u, lh, "application/xml", xml,
+	    strlen(xml))) != NULL)
+		err = pbi_err_ctx(err, "cannot commit the uploaded blocks");
+done:
+	free(u);
+	free(xml);
+	return err;
+}
+
+const struct pbi_err *
+pb_import_url(struct pbi_svc *s, const char *profile, const char *group,
+    const char *name, const char *conflict, const char *url,
+    struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct json_object	*b;
+	char			*enc, *path;
+	size_t			 n;
+	HDRS;
+
+	*out = NULL;
+	if ((err = check_ids(profile, group, NULL)) != NULL)
+		return err;
+	if ((enc = pbi_urlenc(name)) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	n = strlen(enc) + 160;
+	if ((path = malloc(n)) == NULL) {
+		free(enc);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	snprintf(path, n, MYORG "/groups/%s/imports?datasetDisplayName=%s&"
+	    "nameConflict=%s", group, enc, conflict);
+	b = json_object_new_object();
+	pj_add_str(b, "fileUrl", url);
+	err = pbi_svc_json(s, PBI_API_POWERBI, "POST", path, AS(profile), b,
+	    0, out);
+	json_object_put(b);
+	free(enc);
+	free(path);
+	return err;
+}
+
+const struct pbi_err *
 pb_import_get(struct pbi_svc *s, const char *profile, const char *group,
     const char *id, struct json_object **out)
 {
@@ -453,4 +589,40 @@ pb_refreshes(struct pbi_svc *s, const char *profile, const char *group,
 	snprintf(path, sizeof(path), MYORG "/groups/%s/datasets/%s/refreshes"
 	    "?$top=1", group, dataset);
 	return list(s, profile, path, out);
+}
+
+const struct pbi_err *
+pb_bound_datasources(struct pbi_svc *s, const char *profile,
+    const char *group, const char *dataset, struct json_object **out)
+{
+	const struct pbi_err	*err;
+	char			 path[192];
+
+	if ((err = check_ids(profile, group, dataset)) != NULL)
+		return err;
+	snprintf(path, sizeof(path), MYORG "/groups/%s/datasets/%s/"
+	    "Default.GetBoundGatewayDatasources", group, dataset);
+	return list(s, profile, path, out);
+}
+
+const struct pbi_err *
+pb_datasource_credentials(struct pbi_svc *s, const char *profile,
+    const char *gateway, const char *datasource, struct json_object *details)
+{
+	struct json_object	*b;
+	const struct pbi_err	*err;
+	char			 path[192];
+	HDRS;
+
+	if ((err = check_ids(profile, gateway, datasource)) != NULL)
+		return err;
+	b = json_object_new_object();
+	pj_add(b, "credentialDetails", json_object_get(details));
+	snprintf(path, sizeof(path), MYORG "/gateways/%s/datasources/%s",
+	    gateway, datasource);
+	/* Setting the same credentials twice changes nothing. */
+	err = pbi_svc_json(s, PBI_API_POWERBI, "PATCH", path, AS(profile), b,
+	    PBI_REQ_IDEMPOTENT, NULL);
+	json_object_put(b);
+	return err;
 }

@@ -53,6 +53,22 @@ const struct pbi_err	*pb_import(struct pbi_svc *, const char *profile,
 			    const char *group, const char *name,
 			    const char *conflict, const void *data, size_t len,
 			    struct json_object **out);
+/*
+ * A large package (api-facts 3.4): a temporary upload location, the
+ * package put to it in blocks, then an import from its URL.  *url (free
+ * with free(3)) is the blob's URL with its SAS.
+ */
+const struct pbi_err	*pb_upload_location(struct pbi_svc *,
+			    const char *profile, const char *group,
+			    char **url);
+/* Put data to the blob at url in blocks of block bytes, then commit. */
+const struct pbi_err	*pb_blob_upload(struct pbi_svc *, const char *url,
+			    const unsigned char *data, size_t len,
+			    size_t block);
+const struct pbi_err	*pb_import_url(struct pbi_svc *, const char *profile,
+			    const char *group, const char *name,
+			    const char *conflict, const char *url,
+			    struct json_object **out);
 const struct pbi_err	*pb_import_get(struct pbi_svc *, const char *profile,
 			    const char *group, const char *id,
 			    struct json_object **out);
@@ -75,5 +91,15 @@ const struct pbi_err	*pb_refresh(struct pbi_svc *, const char *profile,
 const struct pbi_err	*pb_refreshes(struct pbi_svc *, const char *profile,
 			    const char *group, const char *dataset,
 			    struct json_object **out);
+
+/* The gateway datasources a dataset is bound to. */
+const struct pbi_err	*pb_bound_datasources(struct pbi_svc *,
+			    const char *profile, const char *group,
+			    const char *dataset, struct json_object **out);
+/* PATCH a gateway datasource's credentialDetails (borrowed). */
+const struct pbi_err	*pb_datasource_credentials(struct pbi_svc *,
+			    const char *profile, const char *gateway,
+			    const char *datasource,
+			    struct json_object *details);
 
 #endif /* PBI_POWERBI_H */

@@ -49,7 +49,8 @@ pbi_report_file_load(struct pbi_report_file *f, const char *path,
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	if ((err = pbi_read_file(path, (size_t)1 << 30, &f->data, &f->len,
+	/* 10 GB: the most a Premium capacity imports (api-facts 3.4). */
+	if ((err = pbi_map_file(path, (size_t)10 << 30, &f->data, &f->len,
 	    f->sha256)) != NULL)
 		return err;
 	if ((err = pbi_pbix_check(path, f->data, f->len)) != NULL) {
@@ -74,7 +75,7 @@ pbi_report_file_load(struct pbi_report_file *f, const char *path,
 void
 pbi_report_file_release(struct pbi_report_file *f)
 {
-	free(f->data);
+	pbi_unmap_file(f->data, f->len);
 	f->data = NULL;
 }
 
@@ -497,6 +498,80 @@ find_import(struct pbi_prov *p, const char *prof, const char *ws,
 	return NULL;
 }
 
+/*
+ * Give every gateway datasource the dataset is bound to the credentials
+ * of --credentials-file.  They go to the service only: never to the
+ * ledger, the journal or a trace.
+ */
+static const struct pbi_err *
+step_credentials(struct pbi_prov *p, struct pbi_customer *c,
+    const char *prof, const char *dataset, struct json_object *details)
+{
+	const struct pbi_err	*err;
+	struct json_object	*all = NULL, *d;
+	const char		*gw, *id;
+	size_t			 i;
+	int64_t			 jid;
+
+	if ((err = pb_bound_datasources(p->svc, prof, c->workspace_id,
+	    dataset, &all)) != NULL)
+		return pbi_err_ctx(err, "cannot list the datasources of "
+		    "dataset %s", dataset);
+	for (i = 0; i < json_object_array_length(all) && err == NULL; i++) {
+		d = json_object_array_get_idx(all, i);
+		gw = pj_str(d, "gatewayId");
+		id = pj_str(d, "id");
+		if (gw == NULL || id == NULL)
+			continue;
+		if ((err = prov_begin(p, c->id, "datasource.credentials", id,
+		    &jid)) != NULL)
+			break;
+		err = pb_datasource_credentials(p->svc, prof, gw, id, details);
+		prov_end(p, jid, err ? "failed" : "ok", id, err);
+		if (err != NULL)
+			err = pbi_err_ctx(err, "cannot set the credentials of "
+			    "datasource %s", id);
+	}
+	json_object_put(all);
+	return err;
+}
+
+/*
+ * Start the import of f: multipart up to $PBICTL_LARGE_IMPORT_BYTES
+ * (1 GiB, as Microsoft's SDK), else through a temporary upload location
+ * in blocks of $PBICTL_UPLOAD_BLOCK_BYTES (4 MiB).
+ */
+static const struct pbi_err *
+send_package(struct pbi_prov *p, const char *prof, const char *ws,
+    const struct pbi_report_file *f, const char *mode,
+    struct json_object **started)
+{
+	const struct pbi_err	*err;
+	const char		*v = getenv("PBICTL_LARGE_IMPORT_BYTES");
+	const char		*bv = getenv("PBICTL_UPLOAD_BLOCK_BYTES");
+	size_t			 large = (size_t)1 << 30, block = 0;
+	char			*url = NULL;
+
+	if (v != NULL && *v != '\0')
+		large = (size_t)strtoull(v, NULL, 10);
+	if (bv != NULL && *bv != '\0')
+		block = (size_t)strtoull(bv, NULL, 10);
+	if (f->len <= large)
+		return pb_import(p->svc, prof, ws, f->name, mode, f->data,
+		    f->len, started);
+	if (p->dry_run) {
+		/* The location is made by a POST: show the call, stop. */
+		return pb_upload_location(p->svc, prof, ws, &url);
+	}
+	if ((err = pb_upload_location(p->svc, prof, ws, &url)) == NULL &&
+	    (err = pb_blob_upload(p->svc, url, f->data, f->len, block)) ==
+	    NULL)
+		err = pb_import_url(p->svc, prof, ws, f->name, mode, url,
+		    started);
+	free(url);
+	return err;
+}
+
 /* Publish one package to the customer's workspace. */
 static const struct pbi_err *
 step_publish(struct pbi_prov *p, struct pbi_customer *c,
@@ -558,15 +633,14 @@ step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	mode = have || earlier ? "CreateOrOverwrite" : "Abort";
 	if ((err = prov_begin(p, c->id, "report.import", target, &jid)))
 		return err;
-	err = pb_import(p->svc, prof, c->workspace_id, f->name, mode,
-	    f->data, f->len, &started);
+	err = send_package(p, prof, c->workspace_id, f, mode, &started);
 	if (prov_ambiguous(err)) {
 		/* Did it land?  Look for the import before sending again. */
 		pbi_err_copy(&saved, err);
 		if ((err = find_import(p, prof, c->workspace_id, f->name,
 		    &started)) == NULL && started == NULL)
-			err = pb_import(p->svc, prof, c->workspace_id, f->name,
-			    "CreateOrOverwrite", f->data, f->len, &started);
+			err = send_package(p, prof, c->workspace_id, f,
+			    "CreateOrOverwrite", &started);
 	} else if (prov_exists(err) && !have && !earlier)
 		err = pbi_err_ctx(err, "a report or dataset named '%s' exists "
 		    "in workspace '%s' that pbictl did not publish",
@@ -622,6 +696,9 @@ out:
 			goto done;
 		}
 	}
+	if (did_ != NULL && o->credentials != NULL &&
+	    (err = step_credentials(p, c, prof, did_, o->credentials)) != NULL)
+		goto done;
 	if (did_ != NULL && o->refresh) {
 		if ((err = prov_begin(p, c->id, "dataset.refresh", did_,
 		    &jid)) != NULL)

@@ -105,7 +105,7 @@ const struct pbi_err	*pbi_grant_revoke(struct pbi_prov *,
 struct pbi_report_file {
 	const char	*path;
 	char		 name[256];	/* the report's name in the service */
-	unsigned char	*data;		/* the package, read once */
+	const unsigned char *data;	/* the package, mapped */
 	size_t		 len;
 	char		 sha256[65];
 };
@@ -118,6 +118,7 @@ struct pbi_cust_opts {
 	struct pbi_report_file	 *files;	/* publish these */
 	size_t			  nfiles;
 	struct json_object	 *params;	/* [{name,newValue}], or NULL */
+	struct json_object	 *credentials;	/* credentialDetails, or NULL */
 	int			  refresh;
 	int			  keep_workspace; /* remove */
 	struct json_object	 *rows;		/* per customer: displayName,
@@ -171,6 +172,16 @@ const struct pbi_err	*pbi_each_customer(struct pbi_prov *,
 			    pbi_cust_fn fn, const struct pbi_cust_opts *o,
 			    const char *what, struct json_object **out,
 			    size_t *failed);
+
+/*
+ * Datasource credentials from a --credentials-file (mode checked like a
+ * secret): {"credentialType": "Basic"|"Windows"|"Key"|"OAuth2"|
+ * "Anonymous", "username", "password", "key", "accessToken",
+ * "privacyLevel", "encryptedConnection"}.  *out receives the Power BI
+ * credentialDetails object (wipe it with pbi_json_wipe_put).
+ */
+const struct pbi_err	*pbi_credentials_load(const char *path,
+			    struct json_object **out);
 
 /*
  * The customers of a CSV file: [{customer, displayName, admin}].  Any bad

@@ -5,7 +5,8 @@
 # model.
 #   sales.pbix      a report and a model without roles
 #   sales-v2.pbix   the same report, another version
-#   rls.pbix        a model with role "Region" and a parameter "Server"
+#   rls.pbix        a model with role "Region", a parameter "Server" and
+#                   a SQL datasource behind a gateway
 #   notpbix.pbix    a zip without the package parts
 #   text.pbix       not a zip at all
 import json, os, sys, zipfile
@@ -29,7 +30,10 @@ pbix("rls.pbix", {
     "roles": [{"name": "Region"}],
     "expressions": [{"name": "Server", "kind": "m",
                      "expression": "\"sql-a\" meta [IsParameterQuery=true, "
-                                   "Type=\"Text\", IsParameterQueryRequired=true]"}]},
+                                   "Type=\"Text\", IsParameterQueryRequired=true]"}],
+     "dataSources": [{"datasourceType": "Sql",
+                      "connectionDetails": {"server": "sql-a",
+                                            "database": "sales"}}]},
     {"sections": ["rls"]})
 with zipfile.ZipFile(os.path.join(d, "notpbix.pbix"), "w") as z:
     z.writestr("hello.txt", "not a report")

@@ -281,3 +281,48 @@ no_duplicates() {
 	run pbictl onboard gamma
 	[ "$status" -eq 0 ]
 }
+
+@test "parameters and datasource credentials are set after the import" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	printf '{"credentialType":"Basic","username":"reader","password":"S3cret-Pw!"}\n' >"$T/creds.json"
+	chmod 644 "$T/creds.json"
+	run --separate-stderr pbictl onboard acme --report "$T/pbix/rls.pbix" --credentials-file "$T/creds.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"refusing secret file"* ]]
+	[ "$(writes)" = 0 ]
+	chmod 600 "$T/creds.json"
+	run --separate-stderr pbictl -vv onboard acme --report "$T/pbix/rls.pbix" \
+	    --param Server=sql-b --credentials-file "$T/creds.json" -o json
+	[ "$status" -eq 0 ]
+	# TakeOver before UpdateParameters, then the credentials PATCH.
+	[ "$(requests '[.[] | select(.method != "GET") | .path | capture("/(?<op>Default\\.[A-Za-z]+)$").op] | join(",")')" = \
+	    "Default.TakeOver,Default.UpdateParameters" ]
+	[ "$(count PATCH '^/v1.0/myorg/gateways/.*/datasources/')" = 1 ]
+	[ "$(requests '[.[] | select(.method == "PATCH")][0].body.credentialDetails.credentialType')" = Basic ]
+	[ "$(state '[.workspaces[]._datasets[]._parameters[]? | select(.name == "Server") | .currentValue][0]')" = sql-b ]
+	[ "$(state '[.workspaces[]._datasets[]._datasources[]?.credentialType][0]')" = Basic ]
+	# The password went to the service only.
+	[[ "$stderr" != *"S3cret-Pw!"* ]]
+	! grep -qa 'S3cret-Pw!' "$PBICTL_LEDGER"
+	! grep -qa 'S3cret-Pw!' "$T/requests.log"
+}
+
+@test "a package over the multipart limit goes through a temporary upload location" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	# The limit is 1 GiB; here it is lowered, and the blocks made small.
+	export PBICTL_LARGE_IMPORT_BYTES=200 PBICTL_UPLOAD_BLOCK_BYTES=256
+	size=$(stat -c %s "$T/pbix/sales.pbix")
+	run pbictl onboard acme --report "$T/pbix/sales.pbix" -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = published ]
+	[ "$(count POST '/imports/createTemporaryUploadLocation$')" = 1 ]
+	[ "$(requests '[.[] | select(.method == "PUT" and (.path | startswith("/_blob/")) and (.query | test("comp=block&")))] | length')" = $(( (size + 255) / 256 )) ]
+	[ "$(requests '[.[] | select(.method == "PUT" and (.query | test("comp=blocklist")))] | length')" = 1 ]
+	# The import names the blob; no multipart upload was sent.
+	[ "$(requests '[.[] | select(.method == "POST" and (.path | endswith("/imports")))][0].body.fileUrl' | grep -c '/_blob/')" = 1 ]
+	# No bearer token went to the blob: pbisim saw no principal there.
+	[ "$(requests '[.[] | select(.path | startswith("/_blob/")) | .principal] | unique | join(",")')" = "" ]
+	[ "$(state '[.workspaces[] | select(.name == "cust-acme") | ._reports[].name] | join(",")')" = sales ]
+}
