@@ -445,6 +445,52 @@ poll_import(struct pbi_prov *p, const char *prof, const char *ws,
 	}
 }
 
+/*
+ * Wait for the dataset's latest refresh to end (status "Unknown" while
+ * it runs, api-facts 3.6), backing off, to $PBICTL_REFRESH_TIMEOUT.
+ */
+static const struct pbi_err *
+poll_refresh(struct pbi_prov *p, const char *prof, const char *ws,
+    const char *dataset)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*all = NULL, *last;
+	const char		*st;
+	int64_t			 end, wait = 500;
+
+	end = pbi_now_ms() + env_ms("PBICTL_REFRESH_TIMEOUT", 1800);
+	for (;;) {
+		json_object_put(all);
+		all = NULL;
+		if ((err = pb_refreshes(p->svc, prof, ws, dataset, &all)))
+			break;
+		last = json_object_array_get_idx(all, 0);
+		st = pj_str(last, "status");
+		if (st != NULL && strcmp(st, "Completed") == 0)
+			break;
+		if (st != NULL && (strcmp(st, "Failed") == 0 ||
+		    strcmp(st, "Disabled") == 0 ||
+		    strcmp(st, "Cancelled") == 0)) {
+			err = pbi_err(PBI_ERR_HTTP, "the refresh of dataset %s "
+			    "ended %s%s%.200s", dataset, st,
+			    pj_str(last, "serviceExceptionJson") ? ": " : "",
+			    pj_str(last, "serviceExceptionJson") ?
+			    pj_str(last, "serviceExceptionJson") : "");
+			break;
+		}
+		if (pbi_now_ms() + wait > end) {
+			err = pbi_err(PBI_ERR_DEADLINE, "the refresh of dataset "
+			    "%s is still running", dataset);
+			break;
+		}
+		pbi_sleep_ms(wait);
+		if (wait < 10000)
+			wait = wait * 3 / 2;
+	}
+	json_object_put(all);
+	return err;
+}
+
 /* A report of this name in the ledger for the workspace: its sha256. */
 static const struct pbi_err *
 ledger_report(struct pbi_prov *p, const char *ws, const char *name,
@@ -704,6 +750,8 @@ out:
 		    &jid)) != NULL)
 			goto done;
 		err = pb_refresh(p->svc, prof, c->workspace_id, did_);
+		if (err == NULL && !p->dry_run)
+			err = poll_refresh(p, prof, c->workspace_id, did_);
 		prov_end(p, jid, err ? "failed" : "ok", did_, err);
 		if (err != NULL) {
 			err = pbi_err_ctx(err, "cannot refresh dataset %s",

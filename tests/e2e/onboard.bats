@@ -85,7 +85,8 @@ no_duplicates() {
 }
 
 @test "with faults on the wire the run converges with no duplicates" {
-	sim_start --import-seconds 0.3 --assign-seconds 0.3 --seed-random 7
+	# Slow imports too: each takes 1.5 s at pbisim.
+	sim_start --import-seconds 1.5 --assign-seconds 0.3 --seed-random 7
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
 	sim_post /_sim/faults '{"p429":0.08,"retryAfter":1,"p5xx":0.08,"pdrop":0.04,"p500AfterCommit":0.15}'
 	ok=0
@@ -293,8 +294,12 @@ no_duplicates() {
 	[ "$(writes)" = 0 ]
 	chmod 600 "$T/creds.json"
 	run --separate-stderr pbictl -vv onboard acme --report "$T/pbix/rls.pbix" \
-	    --param Server=sql-b --credentials-file "$T/creds.json" -o json
+	    --param Server=sql-b --credentials-file "$T/creds.json" --refresh -o json
 	[ "$status" -eq 0 ]
+	# The refresh was triggered and followed to its end.
+	[ "$(count POST '/refreshes$')" = 1 ]
+	[ "$(count GET '/refreshes$')" -ge 1 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT state FROM journal WHERE step = 'dataset.refresh'")" = ok ]
 	# TakeOver before UpdateParameters, then the credentials PATCH.
 	[ "$(requests '[.[] | select(.method != "GET") | .path | capture("/(?<op>Default\\.[A-Za-z]+)$").op] | join(",")')" = \
 	    "Default.TakeOver,Default.UpdateParameters" ]
