@@ -150,7 +150,7 @@ coll_reports(struct req *r, struct json_object *ws)
 		pj_add_str(rep, "datasetId", pj_str(b, "datasetId"));
 		sim_reply_empty(r, 200);
 	} else
-		pbi_error(r, 404, "NotFound", "Unsupported report operation");
+		pbi_no_route(r);
 done:
 	json_object_put(b);
 }
@@ -251,6 +251,39 @@ done:
 	return 0;
 }
 
+/*
+ * Every route under /v1.0/collections/{name}/ pbisim serves, with the
+ * methods workspace-collections.swagger.json defines for its path (for a
+ * route the swagger lacks, those pbisim serves) and those it implements.
+ */
+static const struct sim_route coll_routes[] = {
+	{ "workspaces", "GET, POST", "GET, POST" },
+	{ "workspaces/*", "GET", "GET" },
+	{ "workspaces/*/reports", "GET", "GET" },
+	{ "workspaces/*/reports/*", "GET, DELETE", "GET, DELETE" },
+	{ "workspaces/*/reports/*/Export", "GET", "GET" },
+	{ "workspaces/*/reports/*/Clone", "POST", "POST" },
+	{ "workspaces/*/reports/*/Rebind", "POST", "POST" },
+	{ "workspaces/*/datasets", "GET, POST", "GET" },
+	{ "workspaces/*/datasets/*", "GET, DELETE", "GET, DELETE" },
+	{ "workspaces/*/datasets/*/datasources", "GET", "GET" },
+	{ "workspaces/*/datasets/*/Default.GetBoundGatewayDatasources", "GET",
+	    "GET" },
+	{ "workspaces/*/datasets/*/Default.SetAllConnections", "POST",
+	    "POST" },
+	/* myorg dataset operations ws_datasets() also serves here */
+	{ "workspaces/*/datasets/*/parameters", "GET", "GET" },
+	{ "workspaces/*/datasets/*/Default.TakeOver", "POST", "POST" },
+	{ "workspaces/*/datasets/*/Default.UpdateDatasources", "POST",
+	    "POST" },
+	{ "workspaces/*/datasets/*/Default.UpdateParameters", "POST",
+	    "POST" },
+	{ "workspaces/*/gateways/*/datasources/*", "PATCH", "PATCH" },
+	{ "workspaces/*/imports", "GET, POST", "GET, POST" },
+	{ "workspaces/*/imports/*", "GET", "GET" },
+	{ NULL, NULL, NULL }
+};
+
 void
 coll_route(struct req *r)
 {
@@ -259,7 +292,7 @@ coll_route(struct req *r)
 	size_t			 i;
 
 	if (r->nseg < 4 || strcmp(r->seg[3], "workspaces") != 0) {
-		pbi_error(r, 404, "NotFound", "Unsupported route");
+		pbi_no_route(r);
 		return;
 	}
 	c = sim_find(pj_arr(g.state, "collections"), "name", r->seg[2]);
@@ -275,6 +308,8 @@ coll_route(struct req *r)
 		return;
 	}
 	sim_log_principal(r, r->seg[2], NULL);
+	if (pbi_route_check(r, 3, coll_routes) != 0)
+		return;
 	wss = sim_arr(c, "workspaces");
 	if (r->nseg == 4) {
 		if (strcmp(r->method, "GET") == 0) {
@@ -298,8 +333,7 @@ coll_route(struct req *r)
 			json_object_put(b);
 			sim_reply_json(r, 201, ws_json(ws));
 		} else
-			pbi_error(r, 405, "InvalidRequest", "Method not "
-			    "allowed");
+			pbi_no_method(r, "GET, POST");
 		return;
 	}
 	if ((ws = sim_find_ci(wss, "workspaceId", r->seg[4])) == NULL) {
@@ -323,14 +357,13 @@ coll_route(struct req *r)
 			ws_import_get(r, ws, r->nseg == 7 ? r->seg[6] : NULL,
 			    1);
 		else
-			pbi_error(r, 405, "InvalidRequest", "Method not "
-			    "allowed");
+			pbi_no_method(r, "GET, POST");
 	} else if (strcmp(r->seg[5], "gateways") == 0 && r->nseg == 9 &&
 	    strcmp(r->seg[7], "datasources") == 0 &&
 	    strcmp(r->method, "PATCH") == 0)
 		coll_gateway(r, ws);
 	else
-		pbi_error(r, 404, "NotFound", "Unsupported route");
+		pbi_no_route(r);
 }
 
 /* ---------------------------------------------------------------- */

@@ -68,6 +68,95 @@ pbi_error_pbi(struct req *r, int status, const char *code,
 	sim_reply_json(r, status, o);
 }
 
+/* A route pbisim does not know (pbi_route's fallback, used everywhere). */
+void
+pbi_no_route(struct req *r)
+{
+	pbi_error(r, 404, "NotFound", "Unsupported route");
+}
+
+/* A known path with a method the service does not define for it. */
+void
+pbi_no_method(struct req *r, const char *allow)
+{
+	sim_add_header(r, "Allow", allow);
+	pbi_error(r, 405, "MethodNotAllowed", "The requested resource does "
+	    "not support http method '%s'", r->method);
+}
+
+/* Whether method m is one of the ", " separated list. */
+static int
+method_in(const char *list, const char *m)
+{
+	const char	*p;
+	size_t		 n = strlen(m);
+
+	if (n == 0)
+		return 0;
+	for (p = list; (p = strstr(p, m)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' ||
+		    p[n] == ','))
+			return 1;
+	return 0;
+}
+
+/* Whether the segments of r from first on are those of template path. */
+static int
+route_match(const struct req *r, int first, const char *path)
+{
+	const char	*p = path, *e;
+	size_t		 n;
+	int		 i = first;
+
+	for (;;) {
+		e = strchr(p, '/');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (i >= r->nseg)
+			return 0;
+		if (!(n == 1 && *p == '*') && (strlen(r->seg[i]) != n ||
+		    strncmp(r->seg[i], p, n) != 0))
+			return 0;
+		i++;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return i == r->nseg;
+}
+
+/*
+ * Hold r (its segments from first on) against the routes of tab, ended
+ * by a NULL path: a path no route matches answers 404 as an unknown
+ * route, a method none of the matching routes allows 405, an allowed
+ * method pbisim does not implement 404.  Returns 0 when r may be served,
+ * -1 after answering.
+ */
+int
+pbi_route_check(struct req *r, int first, const struct sim_route *tab)
+{
+	char	 allow[80] = "";
+	size_t	 n;
+	int	 known = 0, allowed = 0;
+
+	for (; tab->path != NULL; tab++) {
+		if (!route_match(r, first, tab->path))
+			continue;
+		if (method_in(tab->served, r->method))
+			return 0;
+		known = 1;
+		if (method_in(tab->allow, r->method))
+			allowed = 1;
+		n = strlen(allow);
+		snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "",
+		    tab->allow);
+	}
+	if (!known || allowed)
+		pbi_no_route(r);
+	else
+		pbi_no_method(r, allow);
+	return -1;
+}
+
 static void
 not_authorized(struct req *r)
 {
@@ -1191,7 +1280,7 @@ group_users(struct req *r, struct json_object *ws)
 	}
 	if (r->nseg != 5 || (strcmp(r->method, "POST") != 0 &&
 	    strcmp(r->method, "PUT") != 0)) {
-		pbi_error(r, 405, "InvalidRequest", "Method not allowed");
+		pbi_no_method(r, r->nseg == 5 ? "GET, POST, PUT" : "DELETE");
 		return;
 	}
 	b = sim_body_json(r);
@@ -1602,8 +1691,7 @@ reports(struct req *r, struct json_object *ws)
 
 	if (r->nseg == 5) {
 		if (strcmp(r->method, "GET") != 0) {
-			pbi_error(r, 405, "InvalidRequest", "Method not "
-			    "allowed");
+			pbi_no_method(r, "GET");
 			return;
 		}
 		val = json_object_new_array();
@@ -1701,7 +1789,7 @@ reports(struct req *r, struct json_object *ws)
 			json_object_object_del(rep, "datasetWorkspaceId");
 		sim_reply_empty(r, 200);
 	} else
-		pbi_error(r, 404, "NotFound", "Unsupported report operation");
+		pbi_no_route(r);
 done:
 	json_object_put(b);
 }
@@ -1864,7 +1952,7 @@ ws_datasets(struct req *r, struct json_object *ws, int coll)
 			reply_list(r, "refreshes", val, 0);
 		}
 	} else
-		pbi_error(r, 404, "NotFound", "Unsupported dataset operation");
+		pbi_no_route(r);
 done:
 	json_object_put(b);
 }
@@ -1877,7 +1965,7 @@ gateways(struct req *r)
 	size_t			 i, j;
 
 	if (r->nseg != 6 || strcmp(r->seg[4], "datasources") != 0) {
-		pbi_error(r, 404, "NotFound", "Unsupported gateway route");
+		pbi_no_route(r);
 		return;
 	}
 	for (i = 0; wsa != NULL && i < json_object_array_length(wsa); i++) {
@@ -2034,7 +2122,7 @@ profiles(struct req *r)
 		sim_arr_del(arr, p);
 		sim_reply_empty(r, 200);
 	} else
-		pbi_error(r, 405, "InvalidRequest", "Method not allowed");
+		pbi_no_method(r, "GET, PUT, DELETE");
 }
 
 /* ---------------------------------------------------------------- */
@@ -2195,7 +2283,7 @@ admin(struct req *r)
 		return;
 	}
 	if (r->nseg < 5 || strcmp(r->seg[3], "workspaces") != 0) {
-		pbi_error(r, 404, "NotFound", "Unsupported admin route");
+		pbi_no_route(r);
 		return;
 	}
 	scans = sim_arr(g.state, "_scans");
@@ -2284,7 +2372,7 @@ admin(struct req *r)
 		    json_object_new_array());
 		sim_reply_json(r, 200, res);
 	} else
-		pbi_error(r, 404, "NotFound", "Unsupported admin route");
+		pbi_no_route(r);
 }
 
 /* ---------------------------------------------------------------- */
@@ -2304,6 +2392,58 @@ sp_allowed(struct req *r)
 		return 0;
 	return 1;
 }
+
+/*
+ * Every route under /v1.0/myorg/ pbisim serves, with the methods
+ * powerbi-rest.swagger.json defines for its path and those pbisim
+ * implements.  A literal segment comes before a "*" that would match it.
+ */
+static const struct sim_route pbi_routes[] = {
+	{ "groups", "GET, POST", "GET, POST" },
+	{ "groups/*", "GET, DELETE, PATCH", "GET, DELETE, PATCH" },
+	{ "groups/*/users", "GET, POST, PUT", "GET, POST, PUT" },
+	{ "groups/*/users/*", "DELETE", "DELETE" },
+	{ "groups/*/AssignToCapacity", "POST", "POST" },
+	{ "groups/*/CapacityAssignmentStatus", "GET", "GET" },
+	{ "groups/*/imports", "GET, POST", "GET, POST" },
+	{ "groups/*/imports/createTemporaryUploadLocation", "POST", "POST" },
+	{ "groups/*/imports/*", "GET", "GET" },
+	{ "groups/*/reports", "GET", "GET" },
+	{ "groups/*/reports/GenerateToken", "POST", "POST" },
+	{ "groups/*/reports/*", "GET, DELETE", "GET, DELETE" },
+	{ "groups/*/reports/*/Clone", "POST", "POST" },
+	{ "groups/*/reports/*/Export", "GET", "GET" },
+	{ "groups/*/reports/*/GenerateToken", "POST", "POST" },
+	{ "groups/*/reports/*/Rebind", "POST", "POST" },
+	{ "groups/*/datasets", "GET, POST", "GET" },
+	{ "groups/*/datasets/*", "GET, PATCH, DELETE", "GET, DELETE" },
+	{ "groups/*/datasets/*/parameters", "GET", "GET" },
+	{ "groups/*/datasets/*/datasources", "GET", "GET" },
+	{ "groups/*/datasets/*/Default.GetBoundGatewayDatasources", "GET",
+	    "GET" },
+	{ "groups/*/datasets/*/Default.SetAllConnections", "POST", "POST" },
+	{ "groups/*/datasets/*/Default.TakeOver", "POST", "POST" },
+	{ "groups/*/datasets/*/Default.UpdateDatasources", "POST", "POST" },
+	{ "groups/*/datasets/*/Default.UpdateParameters", "POST", "POST" },
+	{ "groups/*/datasets/*/GenerateToken", "POST", "POST" },
+	{ "groups/*/datasets/*/refreshes", "GET, POST", "GET, POST" },
+	{ "profiles", "GET, POST", "GET, POST" },
+	{ "profiles/*", "GET, PUT, DELETE", "GET, PUT, DELETE" },
+	{ "capacities", "GET", "GET" },
+	{ "GenerateToken", "POST", "POST" },
+	{ "gateways/*/datasources/*", "GET, DELETE, PATCH", "GET, PATCH" },
+	{ "admin/groups", "GET", "GET" },
+	{ "admin/workspaces/getInfo", "POST", "POST" },
+	{ "admin/workspaces/modified", "GET", "GET" },
+	{ "admin/workspaces/scanStatus/*", "GET", "GET" },
+	{ "admin/workspaces/scanResult/*", "GET", "GET" },
+	/* "My workspace" lists */
+	{ "reports", "GET", "GET" },
+	{ "datasets", "GET, POST", "GET" },
+	{ "imports", "GET, POST", "GET" },
+	{ "dashboards", "GET, POST", "GET" },
+	{ NULL, NULL, NULL }
+};
 
 void
 pbi_route(struct req *r)
@@ -2337,10 +2477,8 @@ pbi_route(struct req *r)
 		    pj_str(p, "id"));
 		sim_log_principal(r, r->pr.appid, r->pr.profile);
 	}
-	if (r->nseg < 3) {
-		pbi_error(r, 404, "NotFound", "No route");
+	if (pbi_route_check(r, 2, pbi_routes) != 0)
 		return;
-	}
 	s2 = r->seg[2];
 	if (strcmp(s2, "groups") == 0) {
 		if (r->nseg == 3) {
@@ -2349,8 +2487,7 @@ pbi_route(struct req *r)
 			else if (strcmp(r->method, "POST") == 0)
 				groups_create(r);
 			else
-				pbi_error(r, 405, "InvalidRequest", "Method "
-				    "not allowed");
+				pbi_no_method(r, "GET, POST");
 			return;
 		}
 		if ((ws = ws_get(r, r->seg[3], R_VIEWER)) == NULL)
@@ -2386,8 +2523,7 @@ pbi_route(struct req *r)
 				}
 				json_object_put(b);
 			} else
-				pbi_error(r, 405, "InvalidRequest", "Method "
-				    "not allowed");
+				pbi_no_method(r, "GET, DELETE, PATCH");
 			return;
 		}
 		s4 = r->seg[4];
@@ -2419,8 +2555,7 @@ pbi_route(struct req *r)
 				ws_import_get(r, ws, r->nseg == 6 ? r->seg[5] :
 				    NULL, 0);
 			else
-				pbi_error(r, 405, "InvalidRequest", "Method "
-				    "not allowed");
+				pbi_no_method(r, "GET, POST");
 		} else if (strcmp(s4, "reports") == 0)
 			reports(r, ws);
 		else if (strcmp(s4, "datasets") == 0) {
@@ -2430,8 +2565,7 @@ pbi_route(struct req *r)
 			else
 				ws_datasets(r, ws, 0);
 		} else
-			pbi_error(r, 404, "NotFound", "Unsupported group "
-			    "route");
+			pbi_no_route(r);
 	} else if (strcmp(s2, "profiles") == 0)
 		profiles(r);
 	else if (strcmp(s2, "capacities") == 0 && strcmp(r->method, "GET") ==
@@ -2452,5 +2586,5 @@ pbi_route(struct req *r)
 		else
 			reply_list(r, s2, json_object_new_array(), 0);
 	} else
-		pbi_error(r, 404, "NotFound", "Unsupported route");
+		pbi_no_route(r);
 }

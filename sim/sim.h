@@ -225,7 +225,23 @@ struct json_object *graph_sp_new(const char *appid, const char *name,
 int		 graph_is_member(const char *groupid, const char *oid);
 
 /* powerbi.c */
+
+/*
+ * A served route: its path segments after the service prefix ("*" is any
+ * one segment), the methods the service defines for the path and the
+ * methods pbisim implements, each a ", " separated list.
+ */
+struct sim_route {
+	const char	*path;
+	const char	*allow;
+	const char	*served;
+};
+
 void		 pbi_route(struct req *);
+void		 pbi_no_route(struct req *);
+void		 pbi_no_method(struct req *, const char *allow);
+int		 pbi_route_check(struct req *, int first,
+		    const struct sim_route *);
 void		 pbi_error(struct req *, int, const char *, const char *, ...)
 		    __attribute__((format(printf, 4, 5)));
 void		 pbi_error_pbi(struct req *, int, const char *,

@@ -496,3 +496,47 @@ new_ws() {
 	pbi GET "/admin/groups?\$top=100&\$filter=name%20eq%20'seeded'"
 	echo "$BODY" | jq -e '[.value[].name] == ["seeded"]'
 }
+
+@test "routes: 405 for a method the swagger does not define, 404 below a served path" {
+	local ds rep gw src scan unknown p
+	new_ws strict-ws
+	upload "$WS" "$PBIX/rls.pbix" Rls.pbix
+	import_done "$WS" "$(echo "$BODY" | jq -r .id)"
+	ds=$(echo "$BODY" | jq -r '.datasets[0].id')
+	rep=$(echo "$BODY" | jq -r '.reports[0].id')
+	pbi GET "/groups/$WS/datasets/$ds/Default.GetBoundGatewayDatasources"
+	gw=$(echo "$BODY" | jq -r '.value[0].gatewayId')
+	src=$(echo "$BODY" | jq -r '.value[0].id')
+	pbi POST /admin/workspaces/getInfo "{\"workspaces\":[\"$WS\"]}"
+	[ "$CODE" = 202 ]
+	scan=$(echo "$BODY" | jq -r .id)
+	# 405 in the Power BI error shape, with Allow and RequestId, no effect
+	for p in "GET /groups/$WS/datasets/$ds/Default.TakeOver" \
+	    "PATCH /groups/$WS/datasets/$ds/parameters" \
+	    "POST /admin/workspaces/scanStatus/$scan" \
+	    "PUT /gateways/$gw/datasources/$src"; do
+		pbi ${p% *} "${p#* }" '{}'
+		echo "$p -> $CODE $BODY"
+		[ "$CODE" = 405 ]
+		echo "$BODY" | jq -e '.error.code == "MethodNotAllowed" and (.error.message | length > 0)'
+		[ -n "$(header RequestId)" ]
+		[ -n "$(header Allow)" ]
+	done
+	[ "$(header Allow)" = "GET, DELETE, PATCH" ]
+	pbi GET "/admin/workspaces/scanStatus/$scan"
+	echo "$BODY" | jq -e '.status == "Running"'
+	pbi GET "/gateways/$gw/datasources/$src"
+	[ "$CODE" = 200 ]
+	# extra segments answer exactly what an unknown route does
+	pbi GET /no-such-route
+	[ "$CODE" = 404 ]
+	unknown=$BODY
+	echo "$unknown" | jq -e '.error.code == "NotFound"'
+	for p in "/capacities/$CAP_OK/Workloads" "/groups/$WS/reports/$rep/pages/x"; do
+		pbi GET "$p"
+		echo "$p -> $CODE $BODY"
+		[ "$CODE" = 404 ]
+		[ "$BODY" = "$unknown" ]
+		[ -n "$(header RequestId)" ]
+	done
+}

@@ -24,9 +24,10 @@ routes against the published swagger files.
       A 400/409, or a 404 PowerBIEntityNotFound, is a served route that
       refused the request: allowed, and said so.  Control routes (operation
       id starting with "!") are swagger operations pbisim does not
-      implement and must answer as unserved, which shows the classifier
-      can tell the two apart.  "?!" controls are known emulator bugs:
-      reported with "# TODO", never failing the walk.
+      implement and must answer 404 as an unknown route (never 405: the
+      swagger defines their method), which shows the classifier can tell
+      the two apart.  "?!" controls are known emulator bugs: reported
+      with "# TODO", never failing the walk.
       Credentials come from the environment: SW_SP_TOKEN, SW_USER_TOKEN
       (Bearer) and SW_APPKEY (Workspace Collections AppKey).
 
@@ -413,8 +414,8 @@ def cmd_walk(specdir, routes_file, want, base, ids_file):
         control = r.op.lstrip("?").startswith("!")
         todo = r.op.startswith("?")
         if control:
-            ok = not served and status in (404, 405)
-            what += " [control: must not be served]"
+            ok = not served and status == 404
+            what += " [control: must answer 404, not be served]"
         else:
             ok = served
         ok = ok and not errs
