@@ -99,8 +99,8 @@ print_status(struct json_object *o)
 	printf("cloud      %s\n", pj_str(o, "cloud"));
 	printf("method     %s\n", pj_str(o, "method"));
 	printf("login      %s\n", pj_str(o, "login"));
-	for (i = 0; i < json_object_array_length(toks); i++) {
-		t = json_object_array_get_idx(toks, i);
+	for (i = 0; i < pj_len(toks); i++) {
+		t = pj_idx(toks, i);
 		printf("\n%s token\n", strcmp(pj_str(t, "api"), "graph") == 0 ?
 		    "Microsoft Graph" : "Power BI");
 		printf("  endpoint   %s\n", pj_str(t, "endpoint"));
@@ -114,9 +114,9 @@ print_status(struct json_object *o)
 		printf("  principal  %s%s%s\n", pj_str(t, "principalType"),
 		    pj_str(t, "upn") ? " " : "",
 		    pj_str(t, "upn") ? pj_str(t, "upn") : "");
-		printf("  roles      %s\n", json_object_array_length(
+		printf("  roles      %s\n", pj_len(
 		    pj_arr(t, "roles")) ? pj_text(pj_arr(t, "roles"), 0) : "-");
-		printf("  scopes     %s\n", json_object_array_length(
+		printf("  scopes     %s\n", pj_len(
 		    pj_arr(t, "scopes")) ? pj_text(pj_arr(t, "scopes"), 0) :
 		    "-");
 		printf("  expires    %s (in %lld s)\n", pj_str(t, "expires"),

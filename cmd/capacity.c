@@ -31,8 +31,8 @@ print_list(struct json_object *a)
 
 	if ((t = pbi_table_new(heads)) == NULL)
 		return;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		c = json_object_array_get_idx(a, i);
+	for (i = 0; i < pj_len(a); i++) {
+		c = pj_idx(a, i);
 		const char *cells[] = { pj_str(c, "id"),
 		    pj_str(c, "displayName"), pj_str(c, "sku"),
 		    pj_str(c, "state"), pj_str(c, "region"),

@@ -46,14 +46,14 @@ cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
 	if (all) {
 		if ((err = pbi_ledger_customers(ctx->ledger, 0, &rows)) != NULL)
 			goto done;
-		for (i = 0; i < json_object_array_length(rows); i++) {
+		for (i = 0; i < pj_len(rows); i++) {
 			o = json_object_new_object();
 			pj_add_str(o, "customer", pj_str(
-			    json_object_array_get_idx(rows, i), "customer"));
+			    pj_idx(rows, i), "customer"));
 			json_object_array_add(t->list, o);
 		}
 	}
-	t->n = json_object_array_length(t->list);
+	t->n = pj_len(t->list);
 	if (t->n == 0) {
 		err = pbi_err(PBI_ERR_USAGE, all ? "the ledger has no "
 		    "customers" : "name at least one customer");
@@ -64,7 +64,7 @@ cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
 		goto done;
 	}
 	for (i = 0; i < t->n; i++) {
-		t->slugs[i] = pj_str(json_object_array_get_idx(t->list, i),
+		t->slugs[i] = pj_str(pj_idx(t->list, i),
 		    "customer");
 		for (j = 0; j < i; j++)
 			if (strcmp(t->slugs[i], t->slugs[j]) == 0) {
@@ -91,7 +91,7 @@ cmd_param(struct json_object **params, const char *kv)
 		    "not '%s'", kv);
 	if (*params == NULL)
 		*params = json_object_new_array();
-	if (json_object_array_length(*params) >= 100)
+	if (pj_len(*params) >= 100)
 		return pbi_err(PBI_ERR_USAGE, "--param: at most 100 "
 		    "parameters (api-facts 3.6)");
 	o = json_object_new_object();
@@ -114,16 +114,16 @@ print_results(struct json_object *o)
 
 	if ((t = pbi_table_new(heads)) == NULL)
 		return;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		r = json_object_array_get_idx(a, i);
+	for (i = 0; i < pj_len(a); i++) {
+		r = pj_idx(a, i);
 		reps = pj_arr(r, "reports");
 		nrep[0] = '\0';
-		for (j = 0; reps && j < json_object_array_length(reps); j++) {
+		for (j = 0; reps && j < pj_len(reps); j++) {
 			n = strlen(nrep);
-			act = pj_str(json_object_array_get_idx(reps, j),
+			act = pj_str(pj_idx(reps, j),
 			    "action");
 			snprintf(nrep + n, sizeof(nrep) - n, "%s%s:%s",
-			    j ? " " : "", pj_str(json_object_array_get_idx(reps,
+			    j ? " " : "", pj_str(pj_idx(reps,
 			    j), "name"), act ? act : "failed");
 		}
 		const char *cells[] = { pj_str(r, "customer"),
@@ -137,7 +137,7 @@ print_results(struct json_object *o)
 	if (pj_int(o, "failed", 0) > 0 || pj_int(o, "skipped", 0) > 0)
 		printf("%lld of %lld failed, %lld skipped\n",
 		    (long long)pj_int(o, "failed", 0),
-		    (long long)json_object_array_length(a),
+		    (long long)pj_len(a),
 		    (long long)pj_int(o, "skipped", 0));
 }
 

@@ -120,8 +120,8 @@ print_list(struct json_object *a)
 
 	if ((t = pbi_table_new(heads)) == NULL)
 		return;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		r = json_object_array_get_idx(a, i);
+	for (i = 0; i < pj_len(a); i++) {
+		r = pj_idx(a, i);
 		snprintf(n, sizeof(n), "%lld", (long long)pj_int(r, "reports",
 		    0));
 		const char *cells[] = { pj_str(r, "customer"),
@@ -176,8 +176,8 @@ customer_show(struct pbi_cmdctx *ctx, int argc, char **argv)
 		return pbi_err(PBI_ERR_USAGE, "show: name one customer");
 	if ((err = pbi_ledger_customers(ctx->ledger, 1, &all)) != NULL)
 		return err;
-	for (i = 0; i < json_object_array_length(all); i++) {
-		r = json_object_array_get_idx(all, i);
+	for (i = 0; i < pj_len(all); i++) {
+		r = pj_idx(all, i);
 		if (strcmp(pj_str(r, "customer"), argv[1]) == 0)
 			o = r;
 	}

@@ -40,24 +40,24 @@ print_grants(struct json_object *o)
 
 	if ((t = pbi_table_new(heads)) == NULL)
 		return;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		g = json_object_array_get_idx(a, i);
+	for (i = 0; i < pj_len(a); i++) {
+		g = pj_idx(a, i);
 		scopes = pj_str(g, "scope");
 		joined = NULL;
 		if (scopes == NULL && (sa = pj_arr(g, "scopes")) != NULL) {
 			/* The names, space-separated, as Graph keeps them. */
-			for (j = 0, n = 1; j < json_object_array_length(sa);
+			for (j = 0, n = 1; j < pj_len(sa);
 			    j++)
 				n += strlen(json_object_get_string(
-				    json_object_array_get_idx(sa, j))) + 1;
+				    pj_idx(sa, j))) + 1;
 			if ((joined = calloc(1, n)) != NULL)
-				for (j = 0; j < json_object_array_length(sa);
+				for (j = 0; j < pj_len(sa);
 				    j++) {
 					if (j > 0)
 						strncat(joined, " ", n -
 						    strlen(joined) - 1);
 					strncat(joined, json_object_get_string(
-					    json_object_array_get_idx(sa, j)),
+					    pj_idx(sa, j)),
 					    n - strlen(joined) - 1);
 				}
 			scopes = joined;

@@ -112,8 +112,8 @@ print_log(struct json_object *a)
 
 	if ((t = pbi_table_new(heads)) == NULL)
 		return;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		r = json_object_array_get_idx(a, i);
+	for (i = 0; i < pj_len(a); i++) {
+		r = pj_idx(a, i);
 		snprintf(id, sizeof(id), "%lld", (long long)pj_int(r, "id", 0));
 		const char *cells[] = { id, pj_str(r, "started_at"),
 		    pj_str(r, "customer"), pj_str(r, "step"),
@@ -175,7 +175,7 @@ print_verify(struct json_object *o)
 	    NULL };
 	struct json_object	*a = pj_arr(o, "findings"), *f;
 	struct pbi_table	*t;
-	size_t			 i, n = json_object_array_length(a);
+	size_t			 i, n = pj_len(a);
 
 	if (n == 0) {
 		printf("ledger '%s': ok\n", pj_str(o, "ledger"));
@@ -184,7 +184,7 @@ print_verify(struct json_object *o)
 	if ((t = pbi_table_new(heads)) == NULL)
 		return;
 	for (i = 0; i < n; i++) {
-		f = json_object_array_get_idx(a, i);
+		f = pj_idx(a, i);
 		const char *cells[] = { pj_str(f, "severity"),
 		    pj_str(f, "check"), pj_str(f, "detail") };
 		pbi_table_row(t, cells);
@@ -204,8 +204,8 @@ ledger_verify(struct pbi_cmdctx *ctx, int argc, char **argv)
 		return err;
 	if ((err = pbi_ledger_verify(ctx->ledger, &a)) != NULL)
 		return err;
-	for (i = 0; i < json_object_array_length(a); i++)
-		if (strcmp(pj_str(json_object_array_get_idx(a, i),
+	for (i = 0; i < pj_len(a); i++)
+		if (strcmp(pj_str(pj_idx(a, i),
 		    "severity"), "error") == 0)
 			errors++;
 	o = json_object_new_object();
@@ -213,7 +213,7 @@ ledger_verify(struct pbi_cmdctx *ctx, int argc, char **argv)
 	pj_add_bool(o, "ok", errors == 0);
 	pj_add_int(o, "errors", (int64_t)errors);
 	pj_add_int(o, "warnings",
-	    (int64_t)(json_object_array_length(a) - errors));
+	    (int64_t)(pj_len(a) - errors));
 	pj_add(o, "findings", a);
 	cmd_emit(ctx, o, print_verify);
 	json_object_put(o);

@@ -149,9 +149,9 @@ cmd_publish(struct pbi_cmdctx *ctx, int argc, char **argv)
 		    pbi_customer_onboard, &o, at == 0 && canary > 0 ?
 		    "canary" : "publish", &res, &wf)) != NULL)
 			goto done;
-		for (i = 0; i < json_object_array_length(res); i++)
+		for (i = 0; i < pj_len(res); i++)
 			json_object_array_add(all, json_object_get(
-			    json_object_array_get_idx(res, i)));
+			    pj_idx(res, i)));
 		json_object_put(res);
 		res = NULL;
 		failed += wf;

@@ -39,9 +39,9 @@ cmd_dry_calls(const struct pbi_cmdctx *ctx, struct json_object *result)
 		return 1;
 	}
 	printf("dry run: %zu call(s) not sent\n",
-	    calls ? json_object_array_length(calls) : 0);
-	for (i = 0; calls && i < json_object_array_length(calls); i++) {
-		c = json_object_array_get_idx(calls, i);
+	    calls ? pj_len(calls) : 0);
+	for (i = 0; calls && i < pj_len(calls); i++) {
+		c = pj_idx(calls, i);
 		printf("%s %s", pj_str(c, "method"), pj_str(c, "url"));
 		if (pj_obj(c, "body") != NULL)
 			printf(" %s", pj_text(pj_obj(c, "body"), 0));
@@ -144,8 +144,8 @@ print_show(struct json_object *o)
 	    s : "-");
 	printf("application object  %s\n",
 	    (s = pj_str(o, "applicationObjectId")) ? s : "(not readable)");
-	for (i = 0; c && i < json_object_array_length(c); i++) {
-		e = json_object_array_get_idx(c, i);
+	for (i = 0; c && i < pj_len(c); i++) {
+		e = pj_idx(c, i);
 		printf("%-19s %s %s expires %s\n", i ? "" : "credentials",
 		    pj_str(e, "type"), (s = pj_str(e, "displayName")) ? s :
 		    pj_str(e, "keyId"), pj_str(e, "endDateTime"));

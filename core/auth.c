@@ -234,13 +234,14 @@ load_cert(struct pbi_auth *a, const char *path)
 	PKCS12		*p12 = NULL;
 	struct stat	 sb;
 	FILE		*fp;
-	int		 c;
+	char		 head[4096];
 
 	if ((fp = fopen(path, "re")) == NULL)
 		return pbi_err_errno("cannot open certificate '%s'", path);
-	c = fgetc(fp);
+	/* PEM, perhaps after "Bag Attributes" lines, or DER PKCS#12. */
+	head[fread(head, 1, sizeof(head) - 1, fp)] = '\0';
 	rewind(fp);
-	if (c == '-') {
+	if (strstr(head, "-----BEGIN ") != NULL) {
 		/* PEM: the key may be in clear: guard it, encrypted or not. */
 		if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & 077) != 0) {
 			fclose(fp);
@@ -671,7 +672,8 @@ post_form(struct pbi_auth *a, const char *url, const char *form,
 		json_object_put(*out);
 		*out = NULL;
 	}
-	pbi_resp_release(&resp);
+	/* The answer holds tokens: nothing of it stays in memory. */
+	pbi_resp_wipe(&resp);
 	return err;
 }
 
@@ -761,7 +763,7 @@ device_code(struct pbi_auth *a, const char *scope, const char *what,
 		/* RFC 8628 3.5: slow_down adds five seconds. */
 		if (strcmp(e, "slow_down") == 0)
 			interval += 5;
-		json_object_put(o);
+		pbi_json_wipe_put(o);
 		o = NULL;
 		if (pbi_now_ms() > deadline) {
 			err = pbi_err(PBI_ERR_AUTH, "%s: the device code "
@@ -770,8 +772,8 @@ device_code(struct pbi_auth *a, const char *scope, const char *what,
 		}
 	}
 done:
-	json_object_put(o);
-	json_object_put(dc);
+	pbi_json_wipe_put(o);
+	pbi_json_wipe_put(dc);
 	wipe_free(form);
 	return err;
 }
@@ -833,7 +835,7 @@ fetch(struct pbi_auth *a, enum pbi_api api)
 	if ((err = post_form(a, a->token_url, form, what, &o)) == NULL)
 		err = take_token(a, api, o, what);
 done:
-	json_object_put(o);
+	pbi_json_wipe_put(o);
 	wipe_free(form);
 	wipe_free(assertion);
 	return err;

@@ -34,6 +34,8 @@ struct pbi_http {
 	char			*ca_bundle;
 };
 
+static int		 same_origin(const char *, const char *);
+
 static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
 static CURLcode		 global_rc;
 
@@ -183,6 +185,14 @@ handle_put(struct pbi_http *h, CURL *c)
 }
 
 void
+pbi_resp_wipe(struct pbi_resp *r)
+{
+	if (r != NULL && r->body != NULL)
+		OPENSSL_cleanse(r->body, r->body_len);
+	pbi_resp_release(r);
+}
+
+void
 pbi_resp_release(struct pbi_resp *r)
 {
 	if (r == NULL)
@@ -294,8 +304,6 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 static int
 is_idempotent(const struct pbi_req *req)
 {
-	if (req->flags & PBI_REQ_ONCE)
-		return 0;
 	if (req->flags & PBI_REQ_IDEMPOTENT)
 		return 1;
 	return strcmp(req->method, "GET") == 0 ||
@@ -417,6 +425,35 @@ trace_body(const char *ctype, const char *body, size_t len)
 	return strdup(note);
 }
 
+/*
+ * May a request to from carry its token on to to?  Only to the same
+ * scheme, host and port, or to another Power BI cluster (api-facts 3.0:
+ * the home-cluster redirect).
+ */
+static int
+redirect_ok(const char *from, const char *to)
+{
+	static const char *const clusters[] = { ".analysis.windows.net",
+	    ".analysis.usgovcloudapi.net", ".analysis.chinacloudapi.cn",
+	    ".powerbi.com", ".powerbigov.us", ".powerbi.cn", NULL };
+	const char	*h;
+	size_t		 n, k;
+	int		 i;
+
+	if (same_origin(from, to))
+		return 1;
+	if (strncasecmp(to, "https://", 8) != 0)
+		return 0;
+	h = to + 8;
+	n = strcspn(h, ":/?#");
+	for (i = 0; clusters[i] != NULL; i++) {
+		k = strlen(clusters[i]);
+		if (n > k && strncasecmp(h + n - k, clusters[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Is this answer the directory's replication lag (api-facts 2.3)? */
 static int
 replication_lag(const struct pbi_err *e)
@@ -454,6 +491,7 @@ attempt(struct pbi_http *h, CURL *c, const struct pbi_req *req,
 	char			 line[8192];
 	const char *const	*hp;
 	CURLcode		 cc;
+	int			 oom = 0;
 
 	memset(&x, 0, sizeof(x));
 	x.resp = resp;
@@ -499,28 +537,39 @@ attempt(struct pbi_http *h, CURL *c, const struct pbi_req *req,
 		}
 	}
 
-	hl = curl_slist_append(hl, "Accept: application/json");
-	hl = hl ? curl_slist_append(hl, "Expect:") : NULL;
-	if (hl != NULL && req->content_type != NULL) {
+	/* curl_slist_append leaves the list alone when it fails. */
+#define APPEND(s) do {							\
+	if (!oom && (nl = curl_slist_append(hl, (s))) != NULL)		\
+		hl = nl;						\
+	else								\
+		oom = 1;						\
+} while (0)
+	APPEND("Accept: application/json");
+	APPEND("Expect:");
+	if (req->content_type != NULL) {
 		snprintf(line, sizeof(line), "Content-Type: %s",
 		    req->content_type);
-		hl = curl_slist_append(hl, line);
+		APPEND(line);
 	}
-	if (hl != NULL && (req->bearer != NULL || req->auth != NULL)) {
+	if (req->bearer != NULL || req->auth != NULL) {
 		if (req->bearer != NULL)
 			snprintf(line, sizeof(line),
 			    "Authorization: Bearer %s", req->bearer);
 		else
 			snprintf(line, sizeof(line), "Authorization: %s",
 			    req->auth);
-		nl = curl_slist_append(hl, line);
+		APPEND(line);
 		OPENSSL_cleanse(line, sizeof(line));
-		hl = nl;
 	}
-	for (hp = req->headers; hl != NULL && hp != NULL && *hp != NULL; hp++)
-		hl = curl_slist_append(hl, *hp);
-	if (hl == NULL)
+	for (hp = req->headers; hp != NULL && *hp != NULL; hp++)
+		APPEND(*hp);
+#undef APPEND
+	if (oom) {
+		for (nl = hl; nl != NULL; nl = nl->next)
+			OPENSSL_cleanse(nl->data, strlen(nl->data));
+		curl_slist_free_all(hl);
 		return CURLE_OUT_OF_MEMORY;
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 
 	cc = curl_easy_perform(c);
@@ -645,7 +694,8 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 		    resp->location[0] != '\0') {
 			/* Home-cluster redirect (api-facts 3.0): resend. */
 			if (++redirects > MAX_REDIRECTS ||
-			    !pbi_url_allowed(resp->location)) {
+			    !pbi_url_allowed(resp->location) ||
+			    !redirect_ok(url, resp->location)) {
 				err = pbi_err(PBI_ERR_PROTO, "%s: refusing "
 				    "redirect to '%s'", call, resp->location);
 				goto done;

@@ -37,7 +37,7 @@ struct pbi_http_conf {
 };
 
 #define PBI_REQ_IDEMPOTENT	(1 << 0)  /* safe to repeat (PATCH ...) */
-#define PBI_REQ_ONCE		(1 << 1)  /* never repeat (PUT ...) */
+#define PBI_REQ_SECRET		(1 << 1)  /* the answer holds a secret */
 #define PBI_REQ_REPLICATION	(1 << 2)  /* retry directory lag answers */
 #define PBI_REQ_NOFAIL		(1 << 3)  /* an error status is no error */
 
@@ -65,6 +65,12 @@ struct pbi_resp {
 	char	 content_type[128];
 	int	 attempts;
 };
+
+/*
+ * Release resp; with PBI_REQ_SECRET the body is wiped first.  (A plain
+ * pbi_resp_release does not wipe.)
+ */
+void			 pbi_resp_wipe(struct pbi_resp *);
 
 /* Defaults for every field, then $PBICTL_CA_BUNDLE. */
 void			 pbi_http_conf_init(struct pbi_http_conf *);

@@ -69,6 +69,22 @@ pj_arr(const struct json_object *obj, const char *key)
 	return member(obj, key, json_type_array);
 }
 
+size_t
+pj_len(const struct json_object *a)
+{
+	if (a == NULL || !json_object_is_type(a, json_type_array))
+		return 0;
+	return json_object_array_length(a);
+}
+
+struct json_object *
+pj_idx(const struct json_object *a, size_t idx)
+{
+	if (idx >= pj_len(a))
+		return NULL;
+	return json_object_array_get_idx(a, idx);
+}
+
 int64_t
 pj_int(const struct json_object *obj, const char *key, int64_t def)
 {

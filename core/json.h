@@ -25,6 +25,14 @@ const char		*pj_str(const struct json_object *obj, const char *key);
 struct json_object	*pj_obj(const struct json_object *obj, const char *key);
 struct json_object	*pj_arr(const struct json_object *obj, const char *key);
 
+/*
+ * Length of a JSON array, 0 for NULL or anything else; the element at
+ * idx, or NULL when a is no array or idx is past its end (json-c asserts
+ * on both instead).
+ */
+size_t			 pj_len(const struct json_object *a);
+struct json_object	*pj_idx(const struct json_object *a, size_t idx);
+
 /* Integer or boolean member, or def when absent or of another type. */
 int64_t			 pj_int(const struct json_object *obj, const char *key,
 			    int64_t def);

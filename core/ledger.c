@@ -708,7 +708,8 @@ pbi_ledger_done(struct pbi_ledger *l, int64_t id, const char *state,
 	    "'superseded by journal entry ' || ?1, finished_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE state = 'intent' "
 	    "AND id < ?1 AND (step, target) = (SELECT step, target FROM "
-	    "journal WHERE id = ?1)", &st)) != NULL)
+	    "journal WHERE id = ?1) AND customer_id IS (SELECT customer_id "
+	    "FROM journal WHERE id = ?1)", &st)) != NULL)
 		return err;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
@@ -1023,4 +1024,48 @@ pbi_ledger_settle(struct pbi_ledger *l, const char *step, const char *target,
 	    "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE "
 	    "state = 'intent' AND step = ?1 AND target = ?2", step, target,
 	    result, NULL, "cannot settle a journal entry");
+}
+
+const struct pbi_err *
+pbi_ledger_open_intent(struct pbi_ledger *l, const char *step,
+    const char *target, int64_t *id, char *note, size_t len)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	*id = 0;
+	note[0] = '\0';
+	if ((err = prep(l, "SELECT id, result FROM journal WHERE step = ?1 "
+	    "AND target = ?2 AND state = 'intent' ORDER BY id DESC LIMIT 1",
+	    &st)) != NULL)
+		return err;
+	bind_text(st, 1, step);
+	bind_text(st, 2, target);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		col(st, 1, note, len);
+	} else if (rc != SQLITE_DONE)
+		err = db_err(l->db, "cannot read the journal");
+	sqlite3_finalize(st);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_note(struct pbi_ledger *l, int64_t id, const char *note)
+{
+	const struct pbi_err	*err;
+	sqlite3_stmt		*st = NULL;
+
+	if (id == 0)
+		return NULL;
+	if ((err = prep(l, "UPDATE journal SET result = ?2 WHERE id = ?1",
+	    &st)) != NULL)
+		return err;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, note);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = db_err(l->db, "cannot note a journal entry");
+	sqlite3_finalize(st);
+	return err;
 }

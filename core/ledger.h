@@ -153,6 +153,17 @@ const struct pbi_err	*pbi_ledger_settle(struct pbi_ledger *,
 			    const char *step, const char *target,
 			    const char *result);
 
+/*
+ * The newest open intent ('intent', no outcome) on step and target: *id
+ * (0 if none) and its result so far into note.
+ */
+const struct pbi_err	*pbi_ledger_open_intent(struct pbi_ledger *,
+			    const char *step, const char *target, int64_t *id,
+			    char *note, size_t len);
+/* Set an open intent's result before its outcome (an import's id). */
+const struct pbi_err	*pbi_ledger_note(struct pbi_ledger *, int64_t id,
+			    const char *note);
+
 /* Record a grant as last seen on Graph (insert or replace). */
 const struct pbi_err	*pbi_ledger_grant_put(struct pbi_ledger *,
 			    const char *id, const char *client,

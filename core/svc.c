@@ -174,7 +174,10 @@ send_fn(struct pbi_svc *s, const char *tok, void *arg)
 		    "bytes that are not JSON", resp.body_len);
 		err = e;
 	}
-	pbi_resp_release(&resp);
+	if (a->req.flags & PBI_REQ_SECRET)
+		pbi_resp_wipe(&resp);
+	else
+		pbi_resp_release(&resp);
 	return err;
 }
 

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -160,7 +161,12 @@ redact_pairs(const char *s, size_t len, char sep)
 	const char	*p = s, *end = s + len, *eq, *amp;
 	size_t		 n;
 
-	if ((out = malloc(len * 2 + 16)) == NULL)
+	size_t	 pairs = 1, k;
+
+	/* Each pair may grow by "[REDACTED]" less an empty value. */
+	for (k = 0; k < len; k++)
+		pairs += s[k] == sep;
+	if ((out = malloc(len + pairs * 10 + 1)) == NULL)
 		return NULL;
 	o = out;
 	while (p < end) {
@@ -461,4 +467,11 @@ pbi_unmap_file(const unsigned char *map, size_t len)
 {
 	if (map != NULL)
 		munmap((void *)map, len);
+}
+
+void
+pbi_wipe(void *p, size_t n)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, n);
 }

@@ -86,6 +86,9 @@ const struct pbi_err	*pbi_map_file(const char *path, size_t max,
 			    char hex[65]);
 void			 pbi_unmap_file(const unsigned char *map, size_t len);
 
+/* Overwrite n bytes at p so that a secret does not linger. */
+void		 pbi_wipe(void *p, size_t n);
+
 /* Copy at most size-1 bytes and NUL-terminate.  Returns strlen(src). */
 size_t		 pbi_strlcpy(char *dst, const char *src, size_t size);
 

@@ -21,12 +21,12 @@ find_one(struct pbi_svc *s, const char *path, const char *what,
 	*out = NULL;
 	if ((err = pbi_svc_all(s, PBI_API_GRAPH, path, NULL, 0, &all)) != NULL)
 		return pbi_err_ctx(err, "cannot look up %s", what);
-	n = json_object_array_length(all);
+	n = pj_len(all);
 	if (n > 1)
 		err = pbi_err(PBI_ERR_CONFLICT, "%zu objects match %s", n,
 		    what);
 	else if (n == 1)
-		*out = json_object_get(json_object_array_get_idx(all, 0));
+		*out = json_object_get(pj_idx(all, 0));
 	json_object_put(all);
 	return err;
 }
@@ -137,8 +137,9 @@ graph_app_add_password(struct pbi_svc *s, const char *app_object_id,
 	pj_add(b, "passwordCredential", pc);
 	snprintf(path, sizeof(path), V1 "/applications/%s/addPassword",
 	    app_object_id);
+	/* The answer's secretText is shown once, and wiped after. */
 	err = pbi_svc_json(s, PBI_API_GRAPH, "POST", path, NULL, b,
-	    PBI_REQ_REPLICATION, out);
+	    PBI_REQ_REPLICATION | PBI_REQ_SECRET, out);
 	json_object_put(b);
 	return err;
 }
@@ -281,8 +282,8 @@ graph_group_has(struct pbi_svc *s, const char *group_id,
 	if ((err = pbi_svc_all(s, PBI_API_GRAPH, path, NULL, 0, &all)) != NULL)
 		return pbi_err_ctx(err, "cannot list the members of group %s",
 		    group_id);
-	for (i = 0; i < json_object_array_length(all); i++) {
-		id = pj_str(json_object_array_get_idx(all, i), "id");
+	for (i = 0; i < pj_len(all); i++) {
+		id = pj_str(pj_idx(all, i), "id");
 		if (id != NULL && strcasecmp(id, member_id) == 0)
 			*yes = 1;
 	}

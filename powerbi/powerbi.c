@@ -49,8 +49,8 @@ find_named(struct pbi_svc *s, const char *profile, const char *path,
 	    &all)) != NULL)
 		return err;
 	/* The filter is the service's; the exact match is ours. */
-	for (i = 0; i < json_object_array_length(all); i++) {
-		o = json_object_array_get_idx(all, i);
+	for (i = 0; i < pj_len(all); i++) {
+		o = pj_idx(all, i);
 		if ((n = pj_str(o, field)) != NULL && strcmp(n, name) == 0) {
 			*out = json_object_get(o);
 			break;
@@ -557,7 +557,15 @@ pb_update_params(struct pbi_svc *s, const char *profile, const char *group,
 	struct json_object	*b = json_object_new_object();
 	const struct pbi_err	*err;
 
-	pj_add(b, "updateDetails", json_object_get(details));
+	struct json_object	*copy = NULL;
+
+	/* A copy: other jobs use details at the same time (json-c's
+	 * reference counts are not atomic). */
+	if (json_object_deep_copy(details, &copy, NULL) != 0) {
+		json_object_put(b);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	pj_add(b, "updateDetails", copy);
 	err = dataset_post(s, profile, group, dataset,
 	    "Default.UpdateParameters", b, PBI_REQ_IDEMPOTENT);
 	json_object_put(b);
@@ -609,20 +617,22 @@ const struct pbi_err *
 pb_datasource_credentials(struct pbi_svc *s, const char *profile,
     const char *gateway, const char *datasource, struct json_object *details)
 {
-	struct json_object	*b;
+	struct json_object	*b, *copy = NULL;
 	const struct pbi_err	*err;
 	char			 path[192];
 	HDRS;
 
 	if ((err = check_ids(profile, gateway, datasource)) != NULL)
 		return err;
+	if (json_object_deep_copy(details, &copy, NULL) != 0)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
 	b = json_object_new_object();
-	pj_add(b, "credentialDetails", json_object_get(details));
+	pj_add(b, "credentialDetails", copy);
 	snprintf(path, sizeof(path), MYORG "/gateways/%s/datasources/%s",
 	    gateway, datasource);
 	/* Setting the same credentials twice changes nothing. */
 	err = pbi_svc_json(s, PBI_API_POWERBI, "PATCH", path, AS(profile), b,
 	    PBI_REQ_IDEMPOTENT, NULL);
-	json_object_put(b);
+	pbi_json_wipe_put(b);
 	return err;
 }

@@ -79,17 +79,26 @@ pbi_report_file_release(struct pbi_report_file *f)
 	f->data = NULL;
 }
 
+/* Fill the cache of capacities, once.  Caller holds p->lock. */
+static const struct pbi_err *
+capacities_locked(struct pbi_prov *p)
+{
+	if (p->capacities != NULL)
+		return NULL;
+	return pb_capacities(p->svc, NULL, &p->capacities);
+}
+
 const struct pbi_err *
 pbi_capacity_list(struct pbi_prov *p, struct json_object **out)
 {
-	const struct pbi_err	*err = NULL;
+	const struct pbi_err	*err;
 
 	*out = NULL;
 	pthread_mutex_lock(p->lock);
-	if (p->capacities == NULL)
-		err = pb_capacities(p->svc, NULL, &p->capacities);
-	if (err == NULL)
-		*out = json_object_get(p->capacities);
+	/* A copy: the cache's reference count is not for other threads. */
+	if ((err = capacities_locked(p)) == NULL &&
+	    json_object_deep_copy(p->capacities, out, NULL) != 0)
+		err = pbi_err(PBI_ERR_NOMEM, "out of memory");
 	pthread_mutex_unlock(p->lock);
 	return err;
 }
@@ -98,35 +107,46 @@ const struct pbi_err *
 pbi_capacity_check(struct pbi_prov *p, const char *cap)
 {
 	const struct pbi_err	*err;
-	struct json_object	*all = NULL, *c = NULL;
-	const char		*st, *right;
+	struct json_object	*c = NULL;
+	char			 st[32] = "", right[32] = "", name[256] = "";
 	size_t			 i;
+	int			 found = 0;
 
 	if (!pbi_is_guid(cap))
 		return pbi_err(PBI_ERR_INPUT, "invalid capacity id '%s'", cap);
-	if ((err = pbi_capacity_list(p, &all)) != NULL)
+	pthread_mutex_lock(p->lock);
+	if ((err = capacities_locked(p)) == NULL) {
+		for (i = 0; i < pj_len(p->capacities); i++) {
+			c = pj_idx(p->capacities, i);
+			if (pj_str(c, "id") == NULL ||
+			    strcasecmp(pj_str(c, "id"), cap) != 0)
+				continue;
+			found = 1;
+			pbi_strlcpy(st, pj_str(c, "state") ? pj_str(c,
+			    "state") : "?", sizeof(st));
+			pbi_strlcpy(right, pj_str(c,
+			    "capacityUserAccessRight") ? pj_str(c,
+			    "capacityUserAccessRight") : "", sizeof(right));
+			pbi_strlcpy(name, pj_str(c, "displayName") ?
+			    pj_str(c, "displayName") : "", sizeof(name));
+		}
+	}
+	pthread_mutex_unlock(p->lock);
+	if (err != NULL)
 		return pbi_err_ctx(err, "cannot list capacities");
-	for (i = 0; i < json_object_array_length(all); i++)
-		if (strcasecmp(pj_str(json_object_array_get_idx(all, i), "id") ?
-		    pj_str(json_object_array_get_idx(all, i), "id") : "", cap)
-		    == 0)
-			c = json_object_array_get_idx(all, i);
-	st = pj_str(c, "state");
-	right = pj_str(c, "capacityUserAccessRight");
-	if (c == NULL)
-		err = pbi_err(PBI_ERR_NOTFOUND, "capacity %s is not among the "
+	if (!found)
+		return pbi_err(PBI_ERR_NOTFOUND, "capacity %s is not among the "
 		    "capacities this principal may assign (pbictl capacity "
 		    "list)", cap);
-	else if (st == NULL || strcmp(st, "Active") != 0)
-		err = pbi_err(PBI_ERR_REFUSED, "capacity %s (%s) is %s, not "
-		    "Active", cap, pj_str(c, "displayName"), st ? st : "?");
-	else if (right != NULL && strcmp(right, "Assign") != 0 &&
+	if (strcmp(st, "Active") != 0)
+		return pbi_err(PBI_ERR_REFUSED, "capacity %s (%s) is %s, not "
+		    "Active", cap, name, st);
+	if (right[0] != '\0' && strcmp(right, "Assign") != 0 &&
 	    strcmp(right, "Admin") != 0)
-		err = pbi_err(PBI_ERR_REFUSED, "capacity %s (%s): this "
+		return pbi_err(PBI_ERR_REFUSED, "capacity %s (%s): this "
 		    "principal may not assign workspaces to it (%s)", cap,
-		    pj_str(c, "displayName"), right);
-	json_object_put(all);
-	return err;
+		    name, right);
+	return NULL;
 }
 
 /* Note what a step did in the customer's result. */
@@ -168,6 +188,9 @@ step_profile(struct pbi_prov *p, struct pbi_customer *c, const char *name,
 			goto done;
 		}
 		did(res, "profile", "adopted");
+		if (!p->dry_run && (err = pbi_ledger_settle(p->ledger,
+		    "profile.create", name, pj_str(o, "id"))) != NULL)
+			goto done;
 	} else {
 		if ((err = prov_begin(p, c->id, "profile.create", name,
 		    &jid)) != NULL)
@@ -253,6 +276,9 @@ step_workspace(struct pbi_prov *p, struct pbi_customer *c, const char *name,
 			goto done;
 		}
 		did(res, "workspace", "adopted");
+		if (!p->dry_run && (err = pbi_ledger_settle(p->ledger,
+		    "workspace.create", name, pj_str(o, "id"))) != NULL)
+			goto done;
 	}
 	pbi_strlcpy(c->workspace_id, o ? pj_str(o, "id") : DRY_ID,
 	    sizeof(c->workspace_id));
@@ -303,11 +329,11 @@ step_admins(struct pbi_prov *p, struct pbi_customer *c,
 		    "'%s'", c->workspace_name);
 	for (i = 0; i < o->nadmins && err == NULL; i++) {
 		have = 0;
-		for (j = 0; j < json_object_array_length(users); j++) {
-			id = pj_str(json_object_array_get_idx(users, j),
+		for (j = 0; j < pj_len(users); j++) {
+			id = pj_str(pj_idx(users, j),
 			    "identifier");
 			if (id == NULL)
-				id = pj_str(json_object_array_get_idx(users, j),
+				id = pj_str(pj_idx(users, j),
 				    "emailAddress");
 			if (id != NULL && strcasecmp(id, o->admins[i]) == 0)
 				have = 1;
@@ -464,7 +490,7 @@ poll_refresh(struct pbi_prov *p, const char *prof, const char *ws,
 		all = NULL;
 		if ((err = pb_refreshes(p->svc, prof, ws, dataset, &all)))
 			break;
-		last = json_object_array_get_idx(all, 0);
+		last = pj_idx(all, 0);
 		st = pj_str(last, "status");
 		if (st != NULL && strcmp(st, "Completed") == 0)
 			break;
@@ -504,8 +530,8 @@ ledger_report(struct pbi_prov *p, const char *ws, const char *name,
 	sha[0] = '\0';
 	if ((err = pbi_ledger_reports(p->ledger, ws, &all)) != NULL)
 		return err;
-	for (i = 0; i < json_object_array_length(all); i++) {
-		r = json_object_array_get_idx(all, i);
+	for (i = 0; i < pj_len(all); i++) {
+		r = pj_idx(all, i);
 		if (strcmp(pj_str(r, "name"), name) == 0) {
 			*have = 1;
 			pbi_strlcpy(sha, pj_str(r, "sha256") ?
@@ -516,29 +542,38 @@ ledger_report(struct pbi_prov *p, const char *ws, const char *name,
 	return NULL;
 }
 
-/* An import of name among the workspace's imports, newest, or NULL. */
+/*
+ * An import of name that is not among before (the imports there were
+ * before this run sent its own), or NULL.
+ */
 static const struct pbi_err *
-find_import(struct pbi_prov *p, const char *prof, const char *ws,
-    const char *name, struct json_object **out)
+new_import(struct pbi_prov *p, const char *prof, const char *ws,
+    const char *name, struct json_object *before, struct json_object **out)
 {
 	const struct pbi_err	*err;
 	struct json_object	*all = NULL, *o;
-	const char		*n, *best = NULL, *t;
-	size_t			 i;
+	const char		*n, *id;
+	size_t			 i, j;
+	int			 old;
 
 	*out = NULL;
 	if ((err = pb_imports(p->svc, prof, ws, &all)) != NULL)
 		return err;
-	for (i = 0; i < json_object_array_length(all); i++) {
-		o = json_object_array_get_idx(all, i);
+	for (i = 0; i < pj_len(all) && *out == NULL; i++) {
+		o = pj_idx(all, i);
 		n = pj_str(o, "name");
-		t = pj_str(o, "createdDateTime");
-		if (n != NULL && strcmp(n, name) == 0 &&
-		    (best == NULL || (t != NULL && strcmp(t, best) > 0))) {
-			json_object_put(*out);
+		id = pj_str(o, "id");
+		if (n == NULL || id == NULL || strcmp(n, name) != 0)
+			continue;
+		old = 0;
+		for (j = 0; before && j < pj_len(before);
+		    j++)
+			if (pj_str(pj_idx(before, j), "id")
+			    != NULL && strcmp(pj_str(pj_idx(
+			    before, j), "id"), id) == 0)
+				old = 1;
+		if (!old)
 			*out = json_object_get(o);
-			best = t ? t : "";
-		}
 	}
 	json_object_put(all);
 	return NULL;
@@ -563,8 +598,8 @@ step_credentials(struct pbi_prov *p, struct pbi_customer *c,
 	    dataset, &all)) != NULL)
 		return pbi_err_ctx(err, "cannot list the datasources of "
 		    "dataset %s", dataset);
-	for (i = 0; i < json_object_array_length(all) && err == NULL; i++) {
-		d = json_object_array_get_idx(all, i);
+	for (i = 0; i < pj_len(all) && err == NULL; i++) {
+		d = pj_idx(all, i);
 		gw = pj_str(d, "gatewayId");
 		id = pj_str(d, "id");
 		if (gw == NULL || id == NULL)
@@ -627,11 +662,13 @@ step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	const struct pbi_err	*err;
 	struct pbi_err		 saved;
 	struct json_object	*imp = NULL, *started = NULL, *item, *ds;
+	struct json_object	*before = NULL, *x;
 	const char		*prof = as_profile(p, c), *mode, *iid;
 	const char		*rid = NULL, *did_ = NULL;
-	char			 sha[65], target[512];
-	int64_t			 jid = 0;
-	int			 have, ours, earlier, adopted = 0;
+	char			 sha[65], target[512], note[128];
+	int64_t			 jid = 0, open = 0;
+	size_t			 i;
+	int			 have, earlier, adopted = 0;
 
 	item = json_object_new_object();
 	json_object_array_add(reports, item);
@@ -650,40 +687,65 @@ step_publish(struct pbi_prov *p, struct pbi_customer *c,
 		return err;
 	snprintf(target, sizeof(target), "%s/%s@%.16s", c->workspace_id,
 	    f->name, f->sha256);
-	if ((err = pbi_ledger_journaled(p->ledger, "report.import", target, 0,
-	    &ours)) != NULL)
+	/*
+	 * An interrupted run that got this file's import under way left
+	 * its intent open with the import's id: follow that import, and
+	 * adopt it if it succeeded.  Nothing else is adopted.
+	 */
+	if ((err = pbi_ledger_open_intent(p->ledger, "report.import", target,
+	    &open, note, sizeof(note))) != NULL)
 		return err;
-	if (earlier && !p->dry_run) {
-		/*
-		 * An interrupted run may have an import under way: wait for
-		 * it rather than race it, and adopt it if it was this file.
-		 */
-		if ((err = find_import(p, prof, c->workspace_id, f->name,
-		    &started)) != NULL)
-			return err;
-		if (started != NULL && (err = poll_import(p, prof,
-		    c->workspace_id, pj_str(started, "id"), &imp)) != NULL &&
-		    err->code != PBI_ERR_HTTP)
-			goto out;
-		if (started != NULL && ours && err == NULL) {
-			jid = 0;
+	if (open != 0 && strncmp(note, "import:", 7) == 0 && !p->dry_run) {
+		err = poll_import(p, prof, c->workspace_id, note + 7, &imp);
+		if (err == NULL) {
+			started = json_object_new_object();
+			pj_add_str(started, "id", note + 7);
 			adopted = 1;
 			goto imported;
 		}
-		err = NULL;
-		json_object_put(started);
+		if (err->code != PBI_ERR_HTTP)
+			goto out;
+		err = NULL;		/* it failed: import afresh */
 		json_object_put(imp);
-		started = imp = NULL;
+		imp = NULL;
+	}
+	/*
+	 * The imports of this name already there: one still publishing is
+	 * waited for rather than raced; none of them can be taken for the
+	 * one this run is about to start.
+	 */
+	if ((have || earlier) && !p->dry_run) {
+		if ((err = pb_imports(p->svc, prof, c->workspace_id, &before)))
+			goto out;
+		for (i = 0; i < pj_len(before); i++) {
+			x = pj_idx(before, i);
+			if (pj_str(x, "name") == NULL || strcmp(pj_str(x,
+			    "name"), f->name) != 0 || pj_str(x, "importState") ==
+			    NULL || strcmp(pj_str(x, "importState"),
+			    "Publishing") != 0)
+				continue;
+			err = poll_import(p, prof, c->workspace_id,
+			    pj_str(x, "id"), &imp);
+			json_object_put(imp);
+			imp = NULL;
+			if (err != NULL && err->code != PBI_ERR_HTTP)
+				goto out;
+			err = NULL;
+		}
 	}
 	/* The first version must not overwrite; later ones replace. */
 	mode = have || earlier ? "CreateOrOverwrite" : "Abort";
 	if ((err = prov_begin(p, c->id, "report.import", target, &jid)))
-		return err;
+		goto out;
 	err = send_package(p, prof, c->workspace_id, f, mode, &started);
 	if (prov_ambiguous(err)) {
-		/* Did it land?  Look for the import before sending again. */
+		/*
+		 * Did it land?  Only an import that was not there before
+		 * is ours; without one, sending again cannot duplicate the
+		 * report (CreateOrOverwrite).
+		 */
 		pbi_err_copy(&saved, err);
-		if ((err = find_import(p, prof, c->workspace_id, f->name,
+		if ((err = new_import(p, prof, c->workspace_id, f->name, before,
 		    &started)) == NULL && started == NULL)
 			err = send_package(p, prof, c->workspace_id, f,
 			    "CreateOrOverwrite", &started);
@@ -691,6 +753,11 @@ step_publish(struct pbi_prov *p, struct pbi_customer *c,
 		err = pbi_err_ctx(err, "a report or dataset named '%s' exists "
 		    "in workspace '%s' that pbictl did not publish",
 		    f->name, c->workspace_name);
+	if (err == NULL && !p->dry_run && pj_str(started, "id") != NULL) {
+		/* A killed run can follow this very import on a re-run. */
+		snprintf(note, sizeof(note), "import:%s", pj_str(started, "id"));
+		err = pbi_ledger_note(p->ledger, jid, note);
+	}
 	if (err == NULL && p->dry_run) {
 		pj_add_str(item, "action", "imported");
 		goto done;
@@ -702,23 +769,29 @@ step_publish(struct pbi_prov *p, struct pbi_customer *c,
 		    pj_str(started, "id"), &imp);
 imported:
 	if (err == NULL) {
-		rid = pj_str(json_object_array_get_idx(pj_arr(imp, "reports"),
+		rid = pj_str(pj_idx(pj_arr(imp, "reports"),
 		    0), "id");
-		ds = json_object_array_get_idx(pj_arr(imp, "datasets"), 0);
+		ds = pj_idx(pj_arr(imp, "datasets"), 0);
 		did_ = pj_str(ds, "id");
 		if (rid == NULL)
 			err = pbi_err(PBI_ERR_PROTO, "import of '%s' "
 			    "succeeded without a report", f->name);
 	}
-	prov_end(p, jid, err ? "failed" : "ok", rid, err);
+	if (err != NULL) {
+		pbi_err_copy(&saved, err);
+		prov_end(p, jid, "failed", NULL, &saved);
+		err = pbi_err_restore(&saved);
+	} else
+		err = prov_end(p, jid, "ok", rid, NULL);
 	if (err != NULL) {
 out:
 		err = pbi_err_ctx(err, "cannot publish '%s' to workspace '%s'",
 		    f->name, c->workspace_name);
 		goto done;
 	}
-	if (adopted)
-		pbi_ledger_settle(p->ledger, "report.import", target, rid);
+	if (adopted && (err = pbi_ledger_settle(p->ledger, "report.import",
+	    target, rid)) != NULL)
+		goto done;
 	pj_add_str(item, "action", have ? "updated" : adopted ? "adopted" :
 	    "published");
 	pj_add_str(item, "reportId", rid);
@@ -761,11 +834,13 @@ out:
 	}
 	/*
 	 * Recorded last: a failed parameter or refresh step leaves the
-	 * report unrecorded, and a re-run adopts the import and retries it.
+	 * report unrecorded, and a re-run imports it again (replacing it)
+	 * and retries the step.
 	 */
 	err = pbi_ledger_report_put(p->ledger, c->workspace_id, rid, did_,
 	    f->name, f->sha256, pj_str(started, "id"));
 done:
+	json_object_put(before);
 	json_object_put(started);
 	json_object_put(imp);
 	return err;
@@ -785,10 +860,10 @@ pbi_customer_onboard(struct pbi_prov *p, const char *slug,
 	int			 found;
 
 	/* A CSV row may name this customer's display name and an admin. */
-	for (i = 0; o->rows && i < json_object_array_length(o->rows); i++)
-		if (strcmp(pj_str(json_object_array_get_idx(o->rows, i),
+	for (i = 0; o->rows && i < pj_len(o->rows); i++)
+		if (strcmp(pj_str(pj_idx(o->rows, i),
 		    "customer"), slug) == 0)
-			row = json_object_array_get_idx(o->rows, i);
+			row = pj_idx(o->rows, i);
 	if (row != NULL && (pj_str(row, "displayName") ||
 	    pj_str(row, "admin"))) {
 		mine = *o;

@@ -103,7 +103,8 @@ pbi_each_customer(struct pbi_prov *p, const char *const *slugs, size_t n,
 		jobs = (int)(n ? n : 1);
 	if (jobs > 1 && (th = calloc((size_t)jobs, sizeof(*th))) != NULL)
 		for (t = 0; t < jobs; t++)
-			if (pthread_create(&th[t], NULL, worker, &e) == 0)
+			if (pthread_create(&th[started], NULL, worker, &e) ==
+			    0)
 				started++;
 	if (started == 0)
 		worker(&e);

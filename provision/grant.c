@@ -182,8 +182,8 @@ pick(struct json_object *all, const char *resource, const char *principal)
 	const char		*ct, *pr;
 	size_t			 i;
 
-	for (i = 0; i < json_object_array_length(all); i++) {
-		g = json_object_array_get_idx(all, i);
+	for (i = 0; i < pj_len(all); i++) {
+		g = pj_idx(all, i);
 		ct = pj_str(g, "consentType");
 		pr = pj_str(g, "principalId");
 		if (pj_str(g, "resourceId") == NULL ||
@@ -240,8 +240,8 @@ resource_sp(struct pbi_prov *p, size_t r, const struct scopes *want,
 		    "(app %s) is not in this tenant", resources[r].label,
 		    resources[r].app_id);
 	defs = pj_arr(*sp, "oauth2PermissionScopes");
-	for (i = 0; i < json_object_array_length(defs); i++)
-		if (scopes_add(&valid, pj_str(json_object_array_get_idx(defs,
+	for (i = 0; i < pj_len(defs); i++)
+		if (scopes_add(&valid, pj_str(pj_idx(defs,
 		    i), "value")) == -1)
 			goto nomem;
 	for (i = 0; i < want->n; i++)
@@ -486,8 +486,8 @@ pbi_grant_list(struct pbi_prov *p, struct json_object **out)
 		ids[r] = sps[r] ? pj_str(sps[r], "id") : NULL;
 	}
 	list = json_object_new_array();
-	for (i = 0; i < json_object_array_length(all); i++) {
-		g = json_object_array_get_idx(all, i);
+	for (i = 0; i < pj_len(all); i++) {
+		g = pj_idx(all, i);
 		rid = pj_str(g, "resourceId");
 		o = json_object_new_object();
 		pj_add_str(o, "id", pj_str(g, "id"));

@@ -33,9 +33,22 @@ const struct pbi_err *
 prov_end(struct pbi_prov *p, int64_t jid, const char *state,
     const char *result, const struct pbi_err *failure)
 {
+	const struct pbi_err	*err;
+	struct pbi_err		 saved;
+
 	if (jid == 0 || p->ledger == NULL)
 		return NULL;
-	return pbi_ledger_done(p->ledger, jid, state, result, failure);
+	if (failure == NULL)
+		return pbi_ledger_done(p->ledger, jid, state, result, NULL);
+	/*
+	 * failure is this thread's error slot: keep it there for the
+	 * caller, whatever journalling it raises.
+	 */
+	pbi_err_copy(&saved, failure);
+	err = pbi_ledger_done(p->ledger, jid, state, result, &saved);
+	(void)err;
+	pbi_err_restore(&saved);
+	return NULL;
 }
 
 const struct pbi_err *

@@ -54,7 +54,8 @@ void			 pbi_prov_release(struct pbi_prov *);
 /*
  * Journal the intent of a mutating step before its call (nothing in a
  * dry run: *jid is then 0), and its outcome after: state "ok", "adopted",
- * "failed" or "skipped", result the object id, failure the error.
+ * "failed" or "skipped", result the object id, failure the error (left
+ * in this thread's error slot, whatever journalling does).
  */
 const struct pbi_err	*prov_begin(struct pbi_prov *, int64_t customer,
 			    const char *step, const char *target,

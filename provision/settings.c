@@ -50,7 +50,8 @@ template_ok(const char *t)
 	const char	*p = strstr(t, "{slug}");
 	size_t		 i, n = strlen(t);
 
-	if (p == NULL || strstr(p + 1, "{slug}") != NULL || n > 200)
+	/* With a 63-character slug the name still fits 255 bytes. */
+	if (p == NULL || strstr(p + 1, "{slug}") != NULL || n > 192)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (t + i >= p && t + i < p + 6)

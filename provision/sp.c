@@ -34,8 +34,8 @@ find_app_named(struct pbi_prov *p, const void *name, struct json_object **out)
 	*out = NULL;
 	if ((err = graph_app_named(p->svc, name, &all)) != NULL)
 		return err;
-	if (json_object_array_length(all) == 1)
-		*out = json_object_get(json_object_array_get_idx(all, 0));
+	if (pj_len(all) == 1)
+		*out = json_object_get(pj_idx(all, 0));
 	json_object_put(all);
 	return NULL;
 }
@@ -176,6 +176,7 @@ new_secret(struct pbi_prov *p, const char *app_oid, const char *path,
 		return err;
 	}
 	/* The secret itself leaves memory now; the ledger never sees it. */
+	pbi_wipe((char *)text, strlen(text));
 	json_object_object_del(*cred, "secretText");
 	return prov_end(p, jid, "ok", pj_str(*cred, "keyId"), NULL);
 }
@@ -189,8 +190,8 @@ has_cert(struct json_object *app, const struct json_object *kc,
 	const char		*ci, *want = pj_str(kc, "customKeyIdentifier");
 	size_t			 i;
 
-	for (i = 0; i < json_object_array_length(keys); i++) {
-		ci = pj_str(json_object_array_get_idx(keys, i),
+	for (i = 0; i < pj_len(keys); i++) {
+		ci = pj_str(pj_idx(keys, i),
 		    "customKeyIdentifier");
 		if (ci != NULL && (strcasecmp(ci, thumb) == 0 ||
 		    (want != NULL && strcmp(ci, want) == 0)))
@@ -241,14 +242,14 @@ pbi_sp_ensure(struct pbi_prov *p, const struct pbi_sp_opts *o,
 		if ((err = graph_app_named(p->svc, o->create_app, &apps)) !=
 		    NULL)
 			goto done;
-		if (json_object_array_length(apps) > 1) {
+		if (pj_len(apps) > 1) {
 			err = pbi_err(PBI_ERR_CONFLICT, "%zu applications are "
 			    "named '%s': name the one to use with --app-id",
-			    json_object_array_length(apps), o->create_app);
+			    pj_len(apps), o->create_app);
 			goto done;
 		}
-		if (json_object_array_length(apps) == 1) {
-			app = json_object_get(json_object_array_get_idx(apps,
+		if (pj_len(apps) == 1) {
+			app = json_object_get(pj_idx(apps,
 			    0));
 			pj_add_str(did, "application", "adopted");
 		} else {
@@ -321,7 +322,7 @@ pbi_sp_ensure(struct pbi_prov *p, const struct pbi_sp_opts *o,
 	if (kc != NULL && app != NULL && has_cert(app, kc, thumb))
 		pj_add_str(did, "certificate", "present");
 	else if (kc != NULL) {
-		if (json_object_array_length(pj_arr(app, "keyCredentials"))) {
+		if (pj_len(pj_arr(app, "keyCredentials"))) {
 			err = pbi_err(PBI_ERR_REFUSED, "application %s already "
 			    "has a certificate: pbictl never replaces "
 			    "credentials; add this one in the portal", app_id);
@@ -397,8 +398,8 @@ creds(struct json_object *app)
 	for (s = 0; s < 2; s++) {
 		struct json_object *l = pj_arr(app, sets[s]);
 
-		for (i = 0; i < json_object_array_length(l); i++) {
-			c = json_object_array_get_idx(l, i);
+		for (i = 0; i < pj_len(l); i++) {
+			c = pj_idx(l, i);
 			o = json_object_new_object();
 			pj_add_str(o, "type", s ? "certificate" : "secret");
 			pj_add_str(o, "displayName", pj_str(c, "displayName"));

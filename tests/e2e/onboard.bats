@@ -267,6 +267,11 @@ no_duplicates() {
 	    "POST /v1.0/myorg/profiles,POST /v1.0/myorg/groups,POST /v1.0/myorg/groups/00000000-0000-0000-0000-000000000000/AssignToCapacity,POST /v1.0/myorg/groups/00000000-0000-0000-0000-000000000000/imports" ]
 	[ "$(writes)" = 0 ]
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM customers")" = 0 ]
+	# Admins of a workspace a dry run did not create: listed, not read.
+	run pbictl --dry-run onboard acme --admin "$ADMIN" -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.calls[].url | select(test("/users$"))] | length' <<<"$output")" = 1 ]
+	[ "$(writes)" = 0 ]
 }
 
 @test "two runs never interleave on one ledger" {
@@ -330,4 +335,37 @@ no_duplicates() {
 	# No bearer token went to the blob: pbisim saw no principal there.
 	[ "$(requests '[.[] | select(.path | startswith("/_blob/")) | .principal] | unique | join(",")')" = "" ]
 	[ "$(state '[.workspaces[] | select(.name == "cust-acme") | ._reports[].name] | join(",")')" = sales ]
+}
+
+@test "an import the service refused is never recorded as published" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	pbictl -q onboard acme --report "$T/pbix/sales.pbix" >/dev/null
+	sim_post /_sim/faults '{"p5xx":1,"retryAfter":0,"match":"POST /v1.0/myorg/groups/"}'
+	run pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer acme -o json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.customers[0].status' <<<"$output")" = failed ]
+	v1=$(sha256sum "$T/pbix/sales.pbix" | cut -d' ' -f1)
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT sha256 FROM reports")" = "$v1" ]
+	sim_post /_sim/faults '{"reset":true}'
+	run pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer acme -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = updated ]
+	[ "$(state '.workspaces[] | select(.name == "cust-acme") | ._reports[0]._file')" = \
+	    "$(sha256sum "$T/pbix/sales-v2.pbix" | cut -d' ' -f1)" ]
+}
+
+@test "rolling back to an earlier file imports it again" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	pbictl -q onboard acme --report "$T/pbix/sales.pbix" >/dev/null
+	pbictl -q publish "$T/pbix/sales-v2.pbix" --name sales --customer acme >/dev/null
+	n=$(requests length)
+	run pbictl publish "$T/pbix/sales.pbix" --customer acme -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = updated ]
+	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | endswith(\"/imports\")))] | length")" = 1 ]
+	v1=$(sha256sum "$T/pbix/sales.pbix" | cut -d' ' -f1)
+	[ "$(state '.workspaces[] | select(.name == "cust-acme") | ._reports[0]._file')" = "$v1" ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT sha256 || ':' || version FROM reports")" = "$v1:3" ]
 }

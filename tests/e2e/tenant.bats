@@ -146,6 +146,14 @@ teardown() { cli_teardown; }
 	[[ "$output" == *"dry run: 2 call(s) not sent"* ]]
 	[[ "$output" == *"POST $SIM/v1.0/oauth2PermissionGrants"* ]]
 	[ "$(writes "$n")" = 0 ]
+	# An app this principal cannot read: the dry run still lists the calls.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dry" \
+	    -keyout "$T/dry.key" -out "$T/dry.crt" 2>/dev/null
+	run pbictl --dry-run sp ensure --app-id 99999999-2222-4333-8444-555555555555 \
+	    --certificate "$T/dry.crt" -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.calls[].method] | join(",")' <<<"$output")" = POST,PATCH ]
+	[ "$(writes "$n")" = 0 ]
 }
 
 @test "an unknown scope is refused before any write, with the valid ones" {

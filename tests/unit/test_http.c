@@ -476,6 +476,44 @@ replication_delay_retried_when_asked(void **state)
 	teardown_f();
 }
 
+static void
+redirects_followed_only_within_reach(void **state)
+{
+	static char		 loc[128];
+	struct ts_resp		 same[2] = {
+		{ 307, loc, "", 0 },
+		{ 200, NULL, "{\"ok\":1}", 0 },
+	};
+	static const struct ts_resp away[] = {
+		{ 307, "Location: https://evil.example/v1.0/myorg/groups\n",
+		  "", 0 },
+	};
+	const struct pbi_err	*err;
+	struct pbi_resp		 resp;
+
+	(void)state;
+	setup(same, 2, 0);
+	snprintf(loc, sizeof(loc), "Location: http://127.0.0.1:%d/moved\n",
+	    F.ts.port);
+	/* A POST is sent again to the home cluster (api-facts 3.0). */
+	assert_null(call("POST", "/v1.0/myorg/groups", "{}", &resp));
+	assert_int_equal(F.ts.nreqs, 2);
+	assert_string_equal(F.ts.reqs[1].url, "/moved");
+	assert_string_equal(F.ts.reqs[1].method, "POST");
+	assert_string_equal(F.ts.reqs[1].body, "{}");
+	pbi_resp_release(&resp);
+	teardown_f();
+
+	/* The token never follows a redirect to an unknown host. */
+	setup(away, 1, 0);
+	err = call("GET", "/v1.0/myorg/groups", NULL, &resp);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "refusing redirect"));
+	assert_int_equal(F.ts.nreqs, 1);
+	pbi_resp_release(&resp);
+	teardown_f();
+}
+
 int
 main(void)
 {
@@ -495,6 +533,7 @@ main(void)
 		cmocka_unit_test(pbi_paging_uses_top_and_skip),
 		cmocka_unit_test(garbage_answer_is_a_clear_error),
 		cmocka_unit_test(replication_delay_retried_when_asked),
+		cmocka_unit_test(redirects_followed_only_within_reach),
 	};
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);

@@ -86,6 +86,14 @@ redact_form_and_url(void **state)
 	assert_string_equal(out, "https://b.blob.core.windows.net/c/f?sv=1&"
 	    "sig=[REDACTED]&comp=block");
 	free(out);
+	/* Empty secret values grow the most: every one must fit. */
+	out = pbi_redact_url("https://x/y?sig=&sig=&sig=&sig=&sig=&sig=");
+	assert_string_equal(out, "https://x/y?sig=[REDACTED]&sig=[REDACTED]&"
+	    "sig=[REDACTED]&sig=[REDACTED]&sig=[REDACTED]&sig=[REDACTED]");
+	free(out);
+	out = pbi_redact_form("password=", 9);
+	assert_string_equal(out, "password=[REDACTED]");
+	free(out);
 	out = pbi_redact_url("https://x/y");
 	assert_string_equal(out, "https://x/y");
 	free(out);
