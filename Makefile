@@ -78,6 +78,14 @@ $(B)/tests/%: tests/unit/%.c $(B)/libpbi.a tests/unit/testsrv.h
 	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) $(TESTPKGS)) \
 	    -o $@ $< $(B)/libpbi.a $(LIBS) $(TESTLIBS)
 
+# pbisim's pure pieces, without its main.
+SIM_UNIT_OBJS = $(B)/sim-obj/sim/util.o $(B)/sim-obj/sim/jwt.o \
+	$(B)/sim-obj/core/json.o
+$(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS) \
+	    $(TESTPKGS)) -o $@ $< $(SIM_UNIT_OBJS) $(SIMLIBS) $(TESTLIBS) -lm
+
 tests: all $(UNIT_BINS)
 
 # Install what a fresh Debian machine lacks (as root), or say what to run.
