@@ -1001,9 +1001,11 @@ pbi_ledger_journaled(struct pbi_ledger *l, const char *step,
 	int			 rc;
 
 	*yes = 0;
+	/* A create refused with 409 was someone else's name, not ours. */
 	if ((err = prep(l, "SELECT 1 FROM journal WHERE step = ?1 AND "
 	    "(target = ?2 OR (?3 AND substr(target, 1, length(?2)) = ?2)) "
-	    "LIMIT 1", &st)) != NULL)
+	    "AND NOT (state = 'failed' AND http_status = 409) LIMIT 1",
+	    &st)) != NULL)
 		return err;
 	bind_text(st, 1, step);
 	bind_text(st, 2, target);

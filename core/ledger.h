@@ -139,7 +139,8 @@ const struct pbi_err	*pbi_ledger_report_put(struct pbi_ledger *,
 /*
  * Did an earlier run of this ledger journal an intent on target for step
  * (so that an object of that name found on the service is ours)?  With
- * prefix, any target that starts with target counts.
+ * prefix, any target that starts with target counts.  A create the
+ * service refused with 409 is no such evidence.
  */
 const struct pbi_err	*pbi_ledger_journaled(struct pbi_ledger *,
 			    const char *step, const char *target, int prefix,

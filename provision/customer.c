@@ -250,12 +250,18 @@ step_workspace(struct pbi_prov *p, struct pbi_customer *c, const char *name,
 			pbi_err_copy(&saved, err);
 			if ((err = pb_group_find(p->svc, prof, name, &o)) ==
 			    NULL && o == NULL)
+				/*
+				 * The 409 stays in the error and so in the
+				 * journal: a failed 409 is no evidence that
+				 * the name is ours (pbi_ledger_journaled).
+				 */
 				err = prov_exists(&saved) ?
-				    pbi_err(PBI_ERR_REFUSED, "workspace name "
-				    "'%s' is taken by a workspace this "
-				    "principal cannot see: someone else's",
-				    name) : pbi_err_ctx(pbi_err_restore(&saved), "workspace "
-				    "'%s' was not created", name);
+				    pbi_err_ctx(pbi_err_restore(&saved),
+				    "workspace name '%s' is taken by a "
+				    "workspace this principal cannot see: "
+				    "someone else's", name) :
+				    pbi_err_ctx(pbi_err_restore(&saved),
+				    "workspace '%s' was not created", name);
 		}
 		prov_end(p, jid, err ? "failed" : o ? "ok" : "ok",
 		    o ? pj_str(o, "id") : NULL, err);

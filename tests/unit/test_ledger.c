@@ -137,6 +137,24 @@ journal_and_invariants(void **state)
 	assert_int_equal(pj_int(json_object_array_get_idx(log, 0), "status",
 	    0), 409);
 	json_object_put(log);
+
+	/* Ownership: an intent is evidence, a 409 refusal is not. */
+	int yes;
+
+	assert_null(pbi_ledger_intent(l, "run1", 0, "workspace.create",
+	    "cust-x", &id));
+	assert_null(pbi_ledger_journaled(l, "workspace.create", "cust-x", 0,
+	    &yes));
+	assert_true(yes);
+	err = pbi_err(PBI_ERR_HTTP, "taken");
+	((struct pbi_err *)err)->status = 409;
+	assert_null(pbi_ledger_done(l, id, "failed", NULL, err));
+	assert_null(pbi_ledger_journaled(l, "workspace.create", "cust-x", 0,
+	    &yes));
+	assert_false(yes);
+	assert_null(pbi_ledger_journaled(l, "workspace.create", "cust-", 1,
+	    &yes));
+	assert_false(yes);
 	pbi_ledger_close(l);
 
 	/* A workspace tied to another customer's profile is a finding. */
