@@ -369,3 +369,15 @@ no_duplicates() {
 	[ "$(state '.workspaces[] | select(.name == "cust-acme") | ._reports[0]._file')" = "$v1" ]
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT sha256 || ':' || version FROM reports")" = "$v1:3" ]
 }
+
+@test "a terminal gets a progress line, a pipe does not" {
+	command -v script >/dev/null || skip "no script(1) for a pseudo-terminal"
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	run script -qec "\"$PBICTL\" onboard acme beta" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"onboard: 2/2 done, 0 failed"* ]]
+	run --separate-stderr pbictl onboard gamma
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"done,"* ]]
+}
