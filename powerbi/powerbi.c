@@ -113,6 +113,25 @@ pb_profile_delete(struct pbi_svc *s, const char *id)
 	    NULL);
 }
 
+/*
+ * A call without a body on /groups/{group}{suffix} (suffix "" or
+ * "/..."), as profile.
+ */
+static const struct pbi_err *
+group_call(struct pbi_svc *s, const char *profile, const char *method,
+    const char *group, const char *suffix, struct json_object **out)
+{
+	const struct pbi_err	*err;
+	char			 path[192];
+	HDRS;
+
+	if ((err = check_ids(profile, group, NULL)) != NULL)
+		return err;
+	snprintf(path, sizeof(path), MYORG "/groups/%s%s", group, suffix);
+	return pbi_svc_json(s, PBI_API_POWERBI, method, path, AS(profile),
+	    NULL, 0, out);
+}
+
 const struct pbi_err *
 pb_group_find(struct pbi_svc *s, const char *profile, const char *name,
     struct json_object **out)
@@ -133,15 +152,7 @@ const struct pbi_err *
 pb_group_get(struct pbi_svc *s, const char *profile, const char *id,
     struct json_object **out)
 {
-	const struct pbi_err	*err;
-	char			 path[128];
-	HDRS;
-
-	if ((err = check_ids(profile, id, NULL)) != NULL)
-		return err;
-	snprintf(path, sizeof(path), MYORG "/groups/%s", id);
-	return pbi_svc_json(s, PBI_API_POWERBI, "GET", path, AS(profile),
-	    NULL, 0, out);
+	return group_call(s, profile, "GET", id, "", out);
 }
 
 const struct pbi_err *
@@ -166,15 +177,7 @@ pb_group_create(struct pbi_svc *s, const char *profile, const char *name,
 const struct pbi_err *
 pb_group_delete(struct pbi_svc *s, const char *profile, const char *id)
 {
-	const struct pbi_err	*err;
-	char			 path[128];
-	HDRS;
-
-	if ((err = check_ids(profile, id, NULL)) != NULL)
-		return err;
-	snprintf(path, sizeof(path), MYORG "/groups/%s", id);
-	return pbi_svc_json(s, PBI_API_POWERBI, "DELETE", path, AS(profile),
-	    NULL, 0, NULL);
+	return group_call(s, profile, "DELETE", id, "", NULL);
 }
 
 const struct pbi_err *
@@ -262,16 +265,8 @@ const struct pbi_err *
 pb_assign_status(struct pbi_svc *s, const char *profile, const char *group,
     struct json_object **out)
 {
-	const struct pbi_err	*err;
-	char			 path[128];
-	HDRS;
-
-	if ((err = check_ids(profile, group, NULL)) != NULL)
-		return err;
-	snprintf(path, sizeof(path), MYORG
-	    "/groups/%s/CapacityAssignmentStatus", group);
-	return pbi_svc_json(s, PBI_API_POWERBI, "GET", path, AS(profile),
-	    NULL, 0, out);
+	return group_call(s, profile, "GET", group,
+	    "/CapacityAssignmentStatus", out);
 }
 
 const struct pbi_err *
@@ -457,15 +452,12 @@ const struct pbi_err *
 pb_import_get(struct pbi_svc *s, const char *profile, const char *group,
     const char *id, struct json_object **out)
 {
-	const struct pbi_err	*err;
-	char			 path[160];
-	HDRS;
+	char	 suffix[64];
 
-	if ((err = check_ids(profile, group, id)) != NULL)
-		return err;
-	snprintf(path, sizeof(path), MYORG "/groups/%s/imports/%s", group, id);
-	return pbi_svc_json(s, PBI_API_POWERBI, "GET", path, AS(profile),
-	    NULL, 0, out);
+	if (!pbi_is_guid(id))
+		return pbi_err(PBI_ERR_INPUT, "invalid import id '%s'", id);
+	snprintf(suffix, sizeof(suffix), "/imports/%s", id);
+	return group_call(s, profile, "GET", group, suffix, out);
 }
 
 /* The "value" list of a GET at path. */

@@ -390,8 +390,10 @@ sim_pub(struct json_object *o, int hide)
 	}
 }
 
-struct json_object *
-sim_find(struct json_object *arr, const char *key, const char *val)
+/* The first element of arr whose key is val, compared by cmp. */
+static struct json_object *
+find_by(struct json_object *arr, const char *key, const char *val,
+    int (*cmp)(const char *, const char *))
 {
 	size_t		 i;
 	const char	*s;
@@ -400,26 +402,22 @@ sim_find(struct json_object *arr, const char *key, const char *val)
 		return NULL;
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		s = pj_str(json_object_array_get_idx(arr, i), key);
-		if (s != NULL && strcmp(s, val) == 0)
+		if (s != NULL && cmp(s, val) == 0)
 			return json_object_array_get_idx(arr, i);
 	}
 	return NULL;
 }
 
 struct json_object *
+sim_find(struct json_object *arr, const char *key, const char *val)
+{
+	return find_by(arr, key, val, strcmp);
+}
+
+struct json_object *
 sim_find_ci(struct json_object *arr, const char *key, const char *val)
 {
-	size_t		 i;
-	const char	*s;
-
-	if (arr == NULL || val == NULL)
-		return NULL;
-	for (i = 0; i < json_object_array_length(arr); i++) {
-		s = pj_str(json_object_array_get_idx(arr, i), key);
-		if (s != NULL && strcasecmp(s, val) == 0)
-			return json_object_array_get_idx(arr, i);
-	}
-	return NULL;
+	return find_by(arr, key, val, strcasecmp);
 }
 
 /* Remove element o from arr; returns 1 if it was there. */
