@@ -171,6 +171,7 @@ struct json_object *sim_find_ci(struct json_object *arr, const char *key,
 		    const char *val);
 int		 sim_arr_del(struct json_object *arr, struct json_object *);
 struct json_object *sim_arr(struct json_object *, const char *);
+double		 sim_json_num(struct json_object *, const char *, double);
 struct json_object *sim_body_json(struct req *);
 int		 sim_streq_ci(const char *, const char *);
 int		 sim_visible(struct json_object *);
@@ -205,10 +206,39 @@ int		 cert_parse(const char *, char **x5t, char **x5ts256,
 EVP_PKEY	*cert_pubkey(const char *derb64);
 void		 sha256_hex(const char *, char out[65]);
 
-/* pbisim.c */
+/* reqlog.c */
+void		 sim_log_init(void);
+int		 sim_log_open(const char *);
+void		 sim_log_request(struct req *);
+void		 sim_log_json(struct buf *, size_t since);
 void		 sim_log_principal(struct req *, const char *who,
 		    const char *profile);
+void		 sim_log_release(void);
+
+/* faults.c */
+int		 sim_fault_applies(const struct req *);
+void		 sim_faults_to_json(struct json_object *, const struct faults *);
+int		 sim_faults_from_json(struct json_object *);
+void		 sim_faults_reset_limits(void);
+const char	*sim_fault_who(struct req *, char *, size_t);
+int		 sim_rate_limited(const char *who);
 int		 sim_admin_rate_check(struct req *);
+void		 sim_fault_reply(struct req *, int);
+
+/* seed.c */
+extern const char *const sim_demo_seed;
+struct json_object *sim_seed_normalize(struct json_object *seed,
+		    const char *basedir);
+void		 sim_state_save(const char *file);
+
+/* control.c */
+void		 sim_control_route(struct req *);
+
+/* server.c */
+struct sockaddr_in;
+struct MHD_Daemon *sim_server_start(struct sockaddr_in *, const char *cert,
+		    const char *key);
+void		 sim_server_stop(struct MHD_Daemon *);
 
 /* entra.c */
 void		 entra_route(struct req *);

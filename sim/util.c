@@ -447,6 +447,22 @@ sim_arr(struct json_object *o, const char *key)
 	return a;
 }
 
+/* Number (or boolean) member k of o, or def. */
+double
+sim_json_num(struct json_object *o, const char *k, double def)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return def;
+	if (json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_double))
+		return json_object_get_double(v);
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v);
+	return def;
+}
+
 /* Body parsed as JSON (new reference) or NULL. */
 struct json_object *
 sim_body_json(struct req *r)
