@@ -4,6 +4,7 @@
  * "Authorization: AppKey <key>" only.
  */
 #include "sim/sim.h"
+#include "sim/pbi.h"
 
 #include <stdio.h>
 #include <stdlib.h>

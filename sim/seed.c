@@ -5,6 +5,7 @@
  * app roles, api-facts 2.1), and the state saved to the --state file.
  */
 #include "sim/sim.h"
+#include "sim/pbi.h"
 
 #include <errno.h>
 #include <limits.h>

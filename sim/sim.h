@@ -254,7 +254,7 @@ struct json_object *graph_sp_new(const char *appid, const char *name,
 		    const char *id);
 int		 graph_is_member(const char *groupid, const char *oid);
 
-/* powerbi.c */
+/* reply.c */
 
 /*
  * A served route: its path segments after the service prefix ("*" is any
@@ -267,25 +267,21 @@ struct sim_route {
 	const char	*served;
 };
 
-void		 pbi_route(struct req *);
-void		 pbi_no_route(struct req *);
-void		 pbi_no_method(struct req *, const char *allow);
-int		 pbi_route_check(struct req *, int first,
-		    const struct sim_route *);
 void		 pbi_error(struct req *, int, const char *, const char *, ...)
 		    __attribute__((format(printf, 4, 5)));
 void		 pbi_error_pbi(struct req *, int, const char *,
 		    struct json_object *params);
-void		 ws_settle(struct json_object *ws);
-void		 ws_import_post(struct req *, struct json_object *ws, int coll);
-void		 ws_import_get(struct req *, struct json_object *ws,
-		    const char *id, int coll);
-struct json_object *ws_report_json(struct json_object *ws,
-		    struct json_object *rep, int coll);
+void		 pbi_no_route(struct req *);
+void		 pbi_no_method(struct req *, const char *allow);
+int		 pbi_route_check(struct req *, int first,
+		    const struct sim_route *);
+void		 sim_pbi_not_authorized(struct req *);
+void		 sim_pbi_reply_list(struct req *, const char *ctxname,
+		    struct json_object *val, int count);
+
+/* pbi_route.c, pbi_content.c */
+void		 pbi_route(struct req *);
 void		 blob_route(struct req *);
-void		 ws_datasets(struct req *, struct json_object *ws, int coll);
-void		 pbi_normalize_ws(struct json_object *ws, int coll,
-		    const char *basedir);
 
 /* collections.c */
 void		 coll_route(struct req *);

@@ -129,7 +129,7 @@ seed_collections() {
 }
 
 @test "route list covers every path segment the pbisim routers match" {
-	run python3 "$TOOL" coverage "$ROUTES" "$SIM_ROOT/sim/powerbi.c" \
+	run python3 "$TOOL" coverage "$ROUTES" "$SIM_ROOT"/sim/pbi_*.c \
 	    "$SIM_ROOT/sim/collections.c"
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -11,9 +11,10 @@ routes against the published swagger files.
       schema's required properties are there).
 
   swagger_routes.py coverage ROUTES SIMSRC...
-      Every literal path segment the router of SIMSRC (sim/powerbi.c,
-      sim/collections.c) compares against appears in some route of ROUTES,
-      so the list cannot silently fall behind the emulator.
+      Every literal path segment the routers of SIMSRC (sim/pbi_*.c,
+      sim/collections.c) compare against appears in some route of ROUTES,
+      so the list cannot silently fall behind the emulator.  SIMSRC
+      without any such comparison is an error.
 
   swagger_routes.py walk SPECDIR ROUTES SECTION BASEURL IDS.json
       check, then call each route on a running pbisim with the ids of
@@ -279,6 +280,8 @@ def cmd_coverage(routes_file, srcs):
             for m in pat.finditer(f.read()):
                 if m.group(1) not in lits:
                     lits.append(m.group(1))
+    if not lits:
+        die("no router path segments found in %s" % " ".join(srcs))
     print("1..%d" % len(lits))
     bad = 0
     for i, s in enumerate(lits, 1):

@@ -1,0 +1,67 @@
+/*
+ * pbi.h: the internal interfaces of the Power BI emulation, shared by the
+ * pbi_*.c files, by collections.c, which serves the same workspace
+ * content under /v1.0/collections/, and by seed.c.
+ */
+#ifndef PBISIM_PBI_H
+#define PBISIM_PBI_H
+
+#include "sim/sim.h"
+
+/* Workspace access rights by rank, named by sim_pbi_rights. */
+enum { R_NONE, R_VIEWER, R_CONTRIB, R_MEMBER, R_ADMIN };
+
+/* pbi_ws.c */
+extern const char *const sim_pbi_rights[];
+int		 sim_pbi_right_rank(const char *);
+void		 sim_pbi_caller_key(const struct req *, char *, size_t);
+const char	*sim_pbi_caller_name(const struct req *);
+int		 sim_ws_access(const struct req *, struct json_object *ws);
+struct json_object *sim_ws_find(const char *id);
+struct json_object *sim_ws_get(struct req *, const char *id, int need);
+struct json_object *sim_ws_find_item(const char *kind, const char *id,
+		    struct json_object **wsout);
+int		 sim_pbi_name_filter(const char *f, const char *name);
+int		 sim_pbi_topskip(struct req *, long *top, long *skip, long max);
+
+/* pbi_model.c */
+struct json_object *sim_ws_dataset_json(struct json_object *ws,
+		    struct json_object *ds, int coll);
+struct json_object *ws_report_json(struct json_object *ws,
+		    struct json_object *rep, int coll);
+void		 pbi_normalize_ws(struct json_object *ws, int coll,
+		    const char *basedir);
+void		 ws_settle(struct json_object *ws);
+
+/* pbi_content.c */
+void		 ws_import_post(struct req *, struct json_object *ws, int coll);
+void		 ws_import_get(struct req *, struct json_object *ws,
+		    const char *id, int coll);
+void		 sim_pbi_temp_upload(struct req *);
+void		 sim_pbi_reports(struct req *, struct json_object *ws);
+void		 ws_datasets(struct req *, struct json_object *ws, int coll);
+void		 sim_pbi_gateways(struct req *);
+
+/* pbi_embed.c */
+void		 sim_pbi_generate_v1(struct req *, const char *rid,
+		    const char *did);
+void		 sim_pbi_generate_v2(struct req *);
+
+/* pbi_groups.c */
+void		 sim_pbi_groups_list(struct req *);
+void		 sim_pbi_groups_create(struct req *);
+void		 sim_pbi_group(struct req *, struct json_object *ws);
+void		 sim_pbi_group_users(struct req *, struct json_object *ws);
+
+/* pbi_capacities.c */
+void		 sim_pbi_capacities(struct req *);
+void		 sim_pbi_assign(struct req *, struct json_object *ws);
+void		 sim_pbi_assign_status(struct req *, struct json_object *ws);
+
+/* pbi_profiles.c */
+void		 sim_pbi_profiles(struct req *);
+
+/* pbi_admin.c */
+void		 sim_pbi_admin(struct req *);
+
+#endif /* PBISIM_PBI_H */
