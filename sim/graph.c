@@ -9,28 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* api-facts 2.3: error shape with innerError carrying the request id. */
-void
-graph_error(struct req *r, int status, const char *code, const char *msg)
-{
-	struct json_object	*o, *e, *in;
-	const char		*crid = sim_hdr(r, "client-request-id");
-	char			 ts[40];
-
-	sim_iso(sim_now_ms(), 0, ts, sizeof(ts));
-	in = json_object_new_object();
-	pj_add_str(in, "date", ts);
-	pj_add_str(in, "request-id", r->reqid);
-	pj_add_str(in, "client-request-id", crid ? crid : r->reqid);
-	e = json_object_new_object();
-	pj_add_str(e, "code", code);
-	pj_add_str(e, "message", msg);
-	pj_add(e, "innerError", in);
-	o = json_object_new_object();
-	pj_add(o, "error", e);
-	sim_reply_json(r, status, o);
-}
-
 static void
 not_found(struct req *r, const char *id)
 {
@@ -39,52 +17,6 @@ not_found(struct req *r, const char *id)
 	snprintf(msg, sizeof(msg), "Resource '%s' does not exist or one of "
 	    "its queried reference-property objects are not present.", id);
 	graph_error(r, 404, "Request_ResourceNotFound", msg);
-}
-
-/* A new servicePrincipal object (new reference); caller holds g.mu. */
-struct json_object *
-graph_sp_new(const char *appid, const char *name, const char *id)
-{
-	struct json_object	*o, *a;
-	char			 gid[37];
-
-	if (id == NULL) {
-		sim_guid(gid);
-		id = gid;
-	}
-	o = json_object_new_object();
-	pj_add_str(o, "id", id);
-	pj_add_bool(o, "accountEnabled", 1);
-	pj_add_str(o, "appDisplayName", name);
-	pj_add_str(o, "appId", appid);
-	pj_add_str(o, "appOwnerOrganizationId",
-	    pj_str(pj_obj(g.state, "tenant"), "id"));
-	pj_add(o, "appRoles", json_object_new_array());
-	pj_add_str(o, "displayName", name);
-	pj_add(o, "oauth2PermissionScopes", json_object_new_array());
-	a = json_object_new_array();
-	json_object_array_add(a, json_object_new_string(appid));
-	pj_add(o, "servicePrincipalNames", a);
-	pj_add_str(o, "servicePrincipalType", "Application");
-	pj_add(o, "tags", json_object_new_array());
-	return o;
-}
-
-/* Is object oid a direct member of Entra group groupid? */
-int
-graph_is_member(const char *groupid, const char *oid)
-{
-	struct json_object	*grp;
-	struct json_object	*m;
-	size_t			 i;
-
-	grp = sim_find_ci(pj_arr(g.state, "groups"), "id", groupid);
-	m = pj_arr(grp, "_members");
-	for (i = 0; m != NULL && i < json_object_array_length(m); i++)
-		if (sim_streq_ci(json_object_get_string(
-		    json_object_array_get_idx(m, i)), oid))
-			return 1;
-	return 0;
 }
 
 /* Project o to the $select list (new reference). */

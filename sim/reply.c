@@ -1,8 +1,9 @@
 /*
  * reply.c: the reply envelopes shared by the services: the Power BI error
- * shapes and collection envelope (api-facts 3.0), and the check of a
- * request against a route table that answers an unknown route 404 and a
- * method the service lacks 405.
+ * shapes and collection envelope (api-facts 3.0), the Graph (2.3) and
+ * Entra (1.7) error shapes, and the check of a request against a route
+ * table that answers an unknown route 404 and a method the service lacks
+ * 405.
  */
 #include "sim/sim.h"
 
@@ -161,4 +162,69 @@ sim_pbi_reply_list(struct req *r, const char *ctxname, struct json_object *val,
 		    (int64_t)json_object_array_length(val));
 	pj_add(o, "value", val);
 	sim_reply_json(r, 200, o);
+}
+
+/* api-facts 2.3: error shape with innerError carrying the request id. */
+void
+graph_error(struct req *r, int status, const char *code, const char *msg)
+{
+	struct json_object	*o, *e, *in;
+	const char		*crid = sim_hdr(r, "client-request-id");
+	char			 ts[40];
+
+	sim_iso(sim_now_ms(), 0, ts, sizeof(ts));
+	in = json_object_new_object();
+	pj_add_str(in, "date", ts);
+	pj_add_str(in, "request-id", r->reqid);
+	pj_add_str(in, "client-request-id", crid ? crid : r->reqid);
+	e = json_object_new_object();
+	pj_add_str(e, "code", code);
+	pj_add_str(e, "message", msg);
+	pj_add(e, "innerError", in);
+	o = json_object_new_object();
+	pj_add(o, "error", e);
+	sim_reply_json(r, status, o);
+}
+
+/*
+ * Answer an Entra error in the shape of api-facts 1.7: error_description
+ * starts with "AADSTSnnnnn:" and ends with the trace, correlation and
+ * timestamp lines.
+ */
+void
+sim_entra_error(struct req *r, int status, const char *error, int code,
+    const char *fmt, ...)
+{
+	struct json_object	*o, *codes;
+	char			 msg[1024], desc[1400], ts[40], uri[80];
+	char			 corr[37];
+	const char		*crid;
+	va_list			 ap;
+	int64_t			 now = sim_now_ms();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if ((crid = sim_hdr(r, "client-request-id")) != NULL)
+		snprintf(corr, sizeof(corr), "%s", crid);
+	else
+		sim_guid(corr);
+	sim_iso(now, 0, ts, sizeof(ts));
+	ts[10] = ' ';		/* "YYYY-MM-DD HH:MM:SSZ" */
+	snprintf(desc, sizeof(desc), "AADSTS%d: %s\r\nTrace ID: %s\r\n"
+	    "Correlation ID: %s\r\nTimestamp: %s", code, msg, r->reqid, corr,
+	    ts);
+	o = json_object_new_object();
+	pj_add_str(o, "error", error);
+	pj_add_str(o, "error_description", desc);
+	codes = json_object_new_array();
+	json_object_array_add(codes, json_object_new_int(code));
+	pj_add(o, "error_codes", codes);
+	pj_add_str(o, "timestamp", ts);
+	pj_add_str(o, "trace_id", r->reqid);
+	pj_add_str(o, "correlation_id", corr);
+	snprintf(uri, sizeof(uri), "https://login.microsoftonline.com/"
+	    "error?code=%d", code);
+	pj_add_str(o, "error_uri", uri);
+	sim_reply_json(r, status, o);
 }

@@ -240,19 +240,18 @@ struct MHD_Daemon *sim_server_start(struct sockaddr_in *, const char *cert,
 		    const char *key);
 void		 sim_server_stop(struct MHD_Daemon *);
 
-/* entra.c */
-void		 entra_route(struct req *);
-void		 entra_devicecode_control(struct req *);
-void		 entra_normalize_app(struct json_object *app);
-const char	*entra_resource_of(const char *aud);
-int		 sim_auth(struct req *, int pbi);
-
-/* graph.c */
-void		 graph_route(struct req *);
-void		 graph_error(struct req *, int, const char *, const char *);
+/* directory.c */
 struct json_object *graph_sp_new(const char *appid, const char *name,
 		    const char *id);
 int		 graph_is_member(const char *groupid, const char *oid);
+void		 entra_normalize_app(struct json_object *app);
+struct json_object *sim_dir_app_by_appid(const char *appid);
+struct json_object *sim_dir_sp_by_appid(const char *appid);
+struct json_object *sim_dir_user_by_upn(const char *upn);
+
+/* auth.c */
+const char	*entra_resource_of(const char *aud);
+int		 sim_auth(struct req *, int pbi);
 
 /* reply.c */
 
@@ -278,6 +277,19 @@ int		 pbi_route_check(struct req *, int first,
 void		 sim_pbi_not_authorized(struct req *);
 void		 sim_pbi_reply_list(struct req *, const char *ctxname,
 		    struct json_object *val, int count);
+void		 graph_error(struct req *, int, const char *, const char *);
+void		 sim_entra_error(struct req *, int, const char *error, int code,
+		    const char *, ...) __attribute__((format(printf, 5, 6)));
+
+/* entra.c, entra_token.c */
+void		 entra_route(struct req *);
+void		 entra_devicecode_control(struct req *);
+void		 sim_entra_token(struct req *);
+int		 sim_entra_parse_scope(struct req *, const char *scope,
+		    char *res, size_t, struct buf *names, int *dflt);
+
+/* graph.c */
+void		 graph_route(struct req *);
 
 /* pbi_route.c, pbi_content.c */
 void		 pbi_route(struct req *);
