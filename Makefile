@@ -78,9 +78,9 @@ $(B)/tests/%: tests/unit/%.c $(B)/libpbi.a tests/unit/testsrv.h
 	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) $(TESTPKGS)) \
 	    -o $@ $< $(B)/libpbi.a $(LIBS) $(TESTLIBS)
 
-# pbisim's pure pieces, without its main.
-SIM_UNIT_OBJS = $(B)/sim-obj/sim/util.o $(B)/sim-obj/sim/jwt.o \
-	$(B)/sim-obj/core/json.o
+# pbisim's ground floor (utilities, state, tokens), without its services.
+SIM_UNIT_OBJS = $(B)/sim-obj/sim/util.o $(B)/sim-obj/sim/state.o \
+	$(B)/sim-obj/sim/jwt.o $(B)/sim-obj/core/json.o
 $(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS) \

@@ -1,6 +1,7 @@
 /*
- * jwt.c: base64, the token signing key, JWT signing and verification
- * (RS256, PS256) and X.509 thumbprints, with OpenSSL EVP.
+ * jwt.c: the token signing key, JWT signing and verification (RS256,
+ * PS256, and HS256 for Workspace Collections app tokens), X.509
+ * thumbprints and SHA-256, with OpenSSL EVP.
  */
 #include "sim/sim.h"
 
@@ -16,109 +17,6 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
-
-static char *
-b64_any(const void *p, size_t n, const char *alpha, int pad)
-{
-	const unsigned char	*s = p;
-	char			*o;
-	size_t			 i, j = 0;
-	uint32_t		 v;
-
-	if ((o = malloc(n / 3 * 4 + 8)) == NULL)
-		abort();
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-		o[j++] = alpha[v >> 18 & 63];
-		o[j++] = alpha[v >> 12 & 63];
-		o[j++] = alpha[v >> 6 & 63];
-		o[j++] = alpha[v & 63];
-	}
-	if (n - i == 1) {
-		v = (uint32_t)s[i] << 16;
-		o[j++] = alpha[v >> 18 & 63];
-		o[j++] = alpha[v >> 12 & 63];
-		if (pad) {
-			o[j++] = '=';
-			o[j++] = '=';
-		}
-	} else if (n - i == 2) {
-		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
-		o[j++] = alpha[v >> 18 & 63];
-		o[j++] = alpha[v >> 12 & 63];
-		o[j++] = alpha[v >> 6 & 63];
-		if (pad)
-			o[j++] = '=';
-	}
-	o[j] = '\0';
-	return o;
-}
-
-/* base64url without padding; free with free(3). */
-char *
-b64url_enc(const void *p, size_t n)
-{
-	return b64_any(p, n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_", 0);
-}
-
-/* standard base64 with padding; free with free(3). */
-char *
-b64_enc(const void *p, size_t n)
-{
-	return b64_any(p, n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/", 1);
-}
-
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * Decode base64 or base64url (padding optional, white space ignored).
- * Returns the bytes (free with free(3)), NUL terminated for convenience,
- * or NULL on a bad character.
- */
-unsigned char *
-b64_dec(const char *s, size_t n, size_t *outlen)
-{
-	unsigned char	*o;
-	size_t		 i, j = 0;
-	uint32_t	 acc = 0;
-	int		 bits = 0, v;
-
-	if ((o = malloc(n / 4 * 3 + 4)) == NULL)
-		abort();
-	for (i = 0; i < n; i++) {
-		if (s[i] == '=' || s[i] == '\r' || s[i] == '\n' || s[i] == ' ')
-			continue;
-		if ((v = b64val((unsigned char)s[i])) < 0) {
-			free(o);
-			return NULL;
-		}
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			o[j++] = (unsigned char)(acc >> bits & 0xff);
-		}
-	}
-	o[j] = '\0';
-	*outlen = j;
-	return o;
-}
 
 void
 sha256_hex(const char *s, char out[65])

@@ -18,8 +18,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct sim g;
-
 static struct json_object	*g_seed_state;	/* normalized seed */
 static char			*g_state_file;
 

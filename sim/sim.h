@@ -6,6 +6,17 @@
  * mutex (g.mu).  Members whose names start with "_" are internal and never
  * appear in service responses; members starting with "__" are secrets and
  * never appear in GET /_sim/state or the request log either.
+ *
+ * The files form layers; each calls only into those below it:
+ *
+ *   main.c server.c control.c seed.c   the program, HTTP, /_sim/, seeds
+ *   entra.c entra_token.c graph.c      the services, one router each;
+ *   pbi_*.c (pbi.h) collections.c      collections.c serves the Power BI
+ *                                      workspace content under its API
+ *   auth.c directory.c faults.c        what the services share: bearer
+ *   reply.c reqlog.c                   tokens, the directory, faults and
+ *                                      rate limits, envelopes, the log
+ *   state.c jwt.c util.c core/json.c   g and the clock, tokens, utilities
  */
 #ifndef PBISIM_SIM_H
 #define PBISIM_SIM_H
@@ -34,12 +45,6 @@ struct buf {
 	size_t	 len;
 	size_t	 cap;
 };
-
-void	 buf_add(struct buf *, const void *, size_t);
-void	 buf_addstr(struct buf *, const char *);
-void	 buf_printf(struct buf *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	 buf_release(struct buf *);
 
 struct kv {
 	char	*k;
@@ -144,13 +149,16 @@ struct sim {
 extern struct sim g;
 
 /* util.c */
+void		 buf_add(struct buf *, const void *, size_t);
+void		 buf_addstr(struct buf *, const char *);
+void		 buf_printf(struct buf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 buf_release(struct buf *);
+char		*b64url_enc(const void *, size_t);
+char		*b64_enc(const void *, size_t);
+unsigned char	*b64_dec(const char *, size_t, size_t *);
 const char	*sim_memmem(const char *, size_t, const char *, size_t);
 const char	*sim_strcasestr(const char *, const char *);
-int64_t		 sim_now_ms(void);
-int64_t		 sim_now(void);
-double		 sim_rand(void);
-void		 sim_guid(char out[37]);
-void		 sim_randhex(char *, size_t);
 void		 sim_iso(int64_t ms, int withms, char *out, size_t);
 int64_t		 sim_parse_iso(const char *);
 char		*sim_pctdecode(const char *, size_t, int plus);
@@ -174,23 +182,27 @@ struct json_object *sim_arr(struct json_object *, const char *);
 double		 sim_json_num(struct json_object *, const char *, double);
 struct json_object *sim_body_json(struct req *);
 int		 sim_streq_ci(const char *, const char *);
-int		 sim_visible(struct json_object *);
-void		 sim_stamp(struct json_object *);
 int		 sim_multipart(const struct req *, const char **, size_t *);
 int		 sim_zip_find(const char *, size_t, const char *,
 		    const char **, size_t *);
 int		 sim_is_zip(const char *, size_t);
-char		*sim_file_store(const char *, size_t);
-char		*sim_file_load(const char *, size_t *);
 const char	*sim_host(const struct req *);
-const char	*sim_scheme(void);
 int		 sim_filter_eq(const char *, char keys[][64], char vals[][256],
 		    int max);
 
+/* state.c */
+int64_t		 sim_now_ms(void);
+int64_t		 sim_now(void);
+double		 sim_rand(void);
+void		 sim_guid(char out[37]);
+void		 sim_randhex(char *, size_t);
+int		 sim_visible(struct json_object *);
+void		 sim_stamp(struct json_object *);
+char		*sim_file_store(const char *, size_t);
+char		*sim_file_load(const char *, size_t *);
+const char	*sim_scheme(void);
+
 /* jwt.c */
-char		*b64url_enc(const void *, size_t);
-char		*b64_enc(const void *, size_t);
-unsigned char	*b64_dec(const char *, size_t, size_t *);
 int		 jwt_keygen(void);
 int		 jwt_key_load(const char *pem);
 char		*jwt_key_pem(void);

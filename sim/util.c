@@ -1,6 +1,7 @@
 /*
- * util.c: buffers, clock, ids, query/form parsing, responses, multipart
- * and a minimal zip reader for pbisim.
+ * util.c: pbisim's pure utilities: buffers, base64, dates, query and
+ * form parsing, request headers and responses, JSON lookups, multipart
+ * and a minimal zip reader.  Nothing here reads the emulator's state.
  */
 #include "sim/sim.h"
 
@@ -13,8 +14,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/sha.h>
 
 /* memmem(3), which needs _GNU_SOURCE. */
 const char *
@@ -103,68 +102,107 @@ buf_release(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-/* Sim clock: real time plus the offset set by POST /_sim/clock. */
-int64_t
-sim_now_ms(void)
+static char *
+b64_any(const void *p, size_t n, const char *alpha, int pad)
 {
-	struct timespec	 ts;
+	const unsigned char	*s = p;
+	char			*o;
+	size_t			 i, j = 0;
+	uint32_t		 v;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    g.clock_off_ms;
+	if ((o = malloc(n / 3 * 4 + 8)) == NULL)
+		abort();
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		o[j++] = alpha[v >> 18 & 63];
+		o[j++] = alpha[v >> 12 & 63];
+		o[j++] = alpha[v >> 6 & 63];
+		o[j++] = alpha[v & 63];
+	}
+	if (n - i == 1) {
+		v = (uint32_t)s[i] << 16;
+		o[j++] = alpha[v >> 18 & 63];
+		o[j++] = alpha[v >> 12 & 63];
+		if (pad) {
+			o[j++] = '=';
+			o[j++] = '=';
+		}
+	} else if (n - i == 2) {
+		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+		o[j++] = alpha[v >> 18 & 63];
+		o[j++] = alpha[v >> 12 & 63];
+		o[j++] = alpha[v >> 6 & 63];
+		if (pad)
+			o[j++] = '=';
+	}
+	o[j] = '\0';
+	return o;
 }
 
-int64_t
-sim_now(void)
+/* base64url without padding; free with free(3). */
+char *
+b64url_enc(const void *p, size_t n)
 {
-	return sim_now_ms() / 1000;
+	return b64_any(p, n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_", 0);
 }
 
-/* Uniform double in [0,1) from a xorshift64* generator; caller holds g.mu. */
-double
-sim_rand(void)
+/* standard base64 with padding; free with free(3). */
+char *
+b64_enc(const void *p, size_t n)
 {
-	uint64_t	 x = g.rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	g.rng = x;
-	return (double)((x * 2685821657736338717ULL) >> 11) /
-	    (double)(1ULL << 53);
+	return b64_any(p, n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/", 1);
 }
 
-static uint64_t
-rand64(void)
+static int
+b64val(int c)
 {
-	uint64_t	 a, b;
-
-	a = (uint64_t)(sim_rand() * 4294967296.0);
-	b = (uint64_t)(sim_rand() * 4294967296.0);
-	return a << 32 | b;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
 }
 
-/* A random version-4 GUID in lower case; caller holds g.mu. */
-void
-sim_guid(char out[37])
+/*
+ * Decode base64 or base64url (padding optional, white space ignored).
+ * Returns the bytes (free with free(3)), NUL terminated for convenience,
+ * or NULL on a bad character.
+ */
+unsigned char *
+b64_dec(const char *s, size_t n, size_t *outlen)
 {
-	uint64_t	 a = rand64(), b = rand64();
+	unsigned char	*o;
+	size_t		 i, j = 0;
+	uint32_t	 acc = 0;
+	int		 bits = 0, v;
 
-	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx",
-	    (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-	    (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
-	    (unsigned long long)(b & 0xffffffffffffULL));
-}
-
-void
-sim_randhex(char *out, size_t n)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i + 1 < n; i++)
-		out[i] = hex[(int)(sim_rand() * 16)];
-	out[n - 1] = '\0';
+	if ((o = malloc(n / 4 * 3 + 4)) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		if (s[i] == '=' || s[i] == '\r' || s[i] == '\n' || s[i] == ' ')
+			continue;
+		if ((v = b64val((unsigned char)s[i])) < 0) {
+			free(o);
+			return NULL;
+		}
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			o[j++] = (unsigned char)(acc >> bits & 0xff);
+		}
+	}
+	o[j] = '\0';
+	*outlen = j;
+	return o;
 }
 
 /* ISO 8601 UTC time of ms, "2024-01-02T03:04:05Z" or with ".123". */
@@ -476,21 +514,6 @@ sim_streq_ci(const char *a, const char *b)
 	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
 }
 
-/* Directory object replicated yet (created at least repl_delay ago)? */
-int
-sim_visible(struct json_object *o)
-{
-	int64_t	 c = pj_int(o, "_created", 0);
-
-	return c == 0 || sim_now_ms() - c >= (int64_t)(g.f.repl_delay * 1000);
-}
-
-void
-sim_stamp(struct json_object *o)
-{
-	pj_add_int(o, "_created", sim_now_ms());
-}
-
 /*
  * Find the first part of a multipart/form-data body, whatever its name and
  * headers (also none).  Returns 0 and the borrowed bytes, -1 if the body
@@ -627,54 +650,6 @@ sim_zip_find(const char *buf, size_t n, const char *name, const char **data,
 		off += 46 + nl + xl + cl;
 	}
 	return -1;
-}
-
-/*
- * Store file bytes in the state's file table, keyed by their SHA-256.
- * Returns the key; free with free(3).  Caller holds g.mu.
- */
-char *
-sim_file_store(const char *p, size_t n)
-{
-	unsigned char		 md[SHA256_DIGEST_LENGTH];
-	char			 hex[65];
-	struct json_object	*files;
-	char			*b64 = NULL;
-	int			 i;
-
-	SHA256((const unsigned char *)p, n, md);
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if ((files = pj_obj(g.state, "__files")) == NULL) {
-		files = json_object_new_object();
-		json_object_object_add(g.state, "__files", files);
-	}
-	if (!json_object_object_get_ex(files, hex, NULL)) {
-		b64 = b64_enc(p, n);
-		json_object_object_add(files, hex,
-		    json_object_new_string(b64));
-		free(b64);
-	}
-	return strdup(hex);
-}
-
-/* The bytes of a stored file (free with free(3)), or NULL. */
-char *
-sim_file_load(const char *key, size_t *n)
-{
-	const char	*b64;
-
-	if (key == NULL ||
-	    (b64 = pj_str(pj_obj(g.state, "__files"), key)) == NULL)
-		return NULL;
-	return (char *)b64_dec(b64, strlen(b64), n);
-}
-
-/* "https" when serving TLS, else "http". */
-const char *
-sim_scheme(void)
-{
-	return g.tls ? "https" : "http";
 }
 
 /* Host header as the client sent it, for absolute links. */

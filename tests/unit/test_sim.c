@@ -18,8 +18,6 @@
 
 #include "sim/sim.h"
 
-struct sim	 g;		/* pbisim.c's, which this test does not link */
-
 static void
 base64(void **state)
 {
