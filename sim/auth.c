@@ -36,7 +36,7 @@ static const struct resdef resources[] = {
 
 /* "graph", "pbi" or NULL for an audience / resource URI. */
 const char *
-entra_resource_of(const char *aud)
+sim_resource_of(const char *aud)
 {
 	size_t	 n;
 	int	 i;
@@ -76,7 +76,7 @@ sim_auth(struct req *r, int pbi)
 		why = "Access token is empty.";
 	else if (jwt_verify_own(a + 7, &cl) != 0)
 		why = "Access token validation failure.";
-	else if ((kind = entra_resource_of(pj_str(cl, "aud"))) == NULL ||
+	else if ((kind = sim_resource_of(pj_str(cl, "aud"))) == NULL ||
 	    strcmp(kind, pbi == 2 ? "arm" : pbi ? "pbi" : "graph") != 0)
 		why = "Access token validation failure. Invalid audience.";
 	else if (!sim_streq_ci(pj_str(cl, "tid"),
@@ -84,22 +84,23 @@ sim_auth(struct req *r, int pbi)
 		why = "Access token validation failure. Invalid tenant.";
 	if (why != NULL) {
 		if (pbi == 2)
-			pbi_error(r, 401, "InvalidAuthenticationToken", "The "
-			    "access token is invalid.");
+			sim_pbi_error(r, 401, "InvalidAuthenticationToken",
+			    "The access token is invalid.");
 		else if (pbi) {
 			sim_add_header(r, "x-powerbi-error-info",
 			    "InvalidToken");
 			sim_reply_empty(r, 403);
 		} else
-			graph_error(r, 401, "InvalidAuthenticationToken", why);
+			sim_graph_error(r, 401, "InvalidAuthenticationToken",
+			    why);
 		goto done;
 	}
 	sim_log_principal(r, pj_str(cl, "upn") ? pj_str(cl, "upn") :
 	    pj_str(cl, "appid"), NULL);
 	if (pj_int(cl, "exp", 0) <= sim_now()) {
 		if (pbi == 2)
-			pbi_error(r, 401, "ExpiredAuthenticationToken", "The "
-			    "access token expiry UTC time is earlier than "
+			sim_pbi_error(r, 401, "ExpiredAuthenticationToken",
+			    "The access token expiry UTC time is earlier than "
 			    "current UTC time.");
 		else if (pbi) {
 			struct json_object *o = json_object_new_object(), *e;
@@ -113,7 +114,7 @@ sim_auth(struct req *r, int pbi)
 			    "TokenExpired");
 			sim_reply_json(r, 403, o);
 		} else
-			graph_error(r, 401, "InvalidAuthenticationToken",
+			sim_graph_error(r, 401, "InvalidAuthenticationToken",
 			    "Lifetime validation failed, the token is "
 			    "expired.");
 		goto done;
@@ -127,10 +128,10 @@ sim_auth(struct req *r, int pbi)
 		    pj_str(cl, "oid"));
 		if (u == NULL) {
 			if (pbi)
-				pbi_error_pbi(r, 401,
+				sim_pbi_error_pbi(r, 401,
 				    "PowerBINotAuthorizedException", NULL);
 			else
-				graph_error(r, 401,
+				sim_graph_error(r, 401,
 				    "InvalidAuthenticationToken",
 				    "User not found in the tenant.");
 			goto done;
@@ -145,10 +146,10 @@ sim_auth(struct req *r, int pbi)
 		if (sp == NULL) {
 			/* a service principal must exist in the tenant */
 			if (pbi)
-				pbi_error_pbi(r, 401,
+				sim_pbi_error_pbi(r, 401,
 				    "PowerBINotAuthorizedException", NULL);
 			else
-				graph_error(r, 401,
+				sim_graph_error(r, 401,
 				    "InvalidAuthenticationToken", "The "
 				    "service principal of the client "
 				    "application does not exist in the "

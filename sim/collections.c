@@ -72,14 +72,14 @@ coll_reports(struct req *r, struct json_object *ws)
 	if (r->nseg == 6) {
 		val = json_object_new_array();
 		for (i = 0; i < json_object_array_length(reps); i++)
-			json_object_array_add(val, ws_report_json(ws,
+			json_object_array_add(val, sim_ws_report_json(ws,
 			    json_object_array_get_idx(reps, i), 1));
 		coll_list(r, r->seg[2], "reports", val);
 		return;
 	}
 	if ((rep = sim_find_ci(reps, "id", r->seg[6])) == NULL) {
-		pbi_error(r, 404, "PowerBIEntityNotFound", "Report '%s' was "
-		    "not found", r->seg[6]);
+		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Report '%s' "
+		    "was not found", r->seg[6]);
 		return;
 	}
 	op = r->nseg == 8 ? r->seg[7] : NULL;
@@ -87,28 +87,29 @@ coll_reports(struct req *r, struct json_object *ws)
 		sim_arr_del(reps, rep);
 		sim_reply_empty(r, 200);
 	} else if (op == NULL && strcmp(r->method, "GET") == 0) {
-		sim_reply_json(r, 200, ws_report_json(ws, rep, 1));
+		sim_reply_json(r, 200, sim_ws_report_json(ws, rep, 1));
 	} else if (op && strcmp(op, "Export") == 0) {
 		ds = sim_find_ci(pj_arr(ws, "_datasets"), "id",
 		    pj_str(rep, "datasetId"));
 		imported = pj_str(rep, "_importedAt");
 		if (pj_bool(ds, "addRowsAPIEnabled", 0)) {
 			/* emulator choice of status and code */
-			pbi_error(r, 400, "ReportNotExportable", "Report '%s' "
-			    "is bound to a push dataset and cannot be "
+			sim_pbi_error(r, 400, "ReportNotExportable", "Report "
+			    "'%s' is bound to a push dataset and cannot be "
 			    "downloaded", pj_str(rep, "id"));
 			return;
 		}
 		if (imported != NULL && strcmp(imported, EXPORT_CUTOFF) < 0) {
-			pbi_error(r, 400, "ReportNotExportable", "Report '%s' "
-			    "was imported before 2016-11-26 and cannot be "
+			sim_pbi_error(r, 400, "ReportNotExportable", "Report "
+			    "'%s' was imported before 2016-11-26 and cannot be "
 			    "downloaded", pj_str(rep, "id"));
 			return;
 		}
 		if ((bytes = sim_file_load(pj_str(rep, "_file"), &len)) ==
 		    NULL) {
-			pbi_error(r, 400, "ReportNotExportable", "Report '%s' "
-			    "has no package to download", pj_str(rep, "id"));
+			sim_pbi_error(r, 400, "ReportNotExportable", "Report "
+			    "'%s' has no package to download", pj_str(rep,
+			    "id"));
 			return;
 		}
 		sim_reply(r, 200, "application/octet-stream", bytes, len);
@@ -116,7 +117,8 @@ coll_reports(struct req *r, struct json_object *ws)
 	} else if (op && strcmp(op, "Clone") == 0) {
 		b = sim_body_json(r);
 		if (pj_str(b, "name") == NULL) {
-			pbi_error(r, 400, "InvalidRequest", "name is required");
+			sim_pbi_error(r, 400, "InvalidRequest", "name is "
+			    "required");
 			goto done;
 		}
 		tws = ws;
@@ -125,7 +127,7 @@ coll_reports(struct req *r, struct json_object *ws)
 			    "collections"), "name", r->seg[2]), "workspaces"),
 			    "workspaceId", pj_str(b, "targetWorkspaceId"));
 			if (tws == NULL) {
-				pbi_error(r, 404, "PowerBIEntityNotFound",
+				sim_pbi_error(r, 404, "PowerBIEntityNotFound",
 				    "Target workspace was not found");
 				goto done;
 			}
@@ -139,19 +141,19 @@ coll_reports(struct req *r, struct json_object *ws)
 		if (pj_str(rep, "_file") != NULL)
 			pj_add_str(n, "_file", pj_str(rep, "_file"));
 		json_object_array_add(sim_arr(tws, "_reports"), n);
-		sim_reply_json(r, 200, ws_report_json(tws, n, 1));
+		sim_reply_json(r, 200, sim_ws_report_json(tws, n, 1));
 	} else if (op && strcmp(op, "Rebind") == 0) {
 		b = sim_body_json(r);
 		if (sim_find_ci(pj_arr(ws, "_datasets"), "id", pj_str(b,
 		    "datasetId")) == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Dataset "
-			    "was not found");
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound",
+			    "Dataset was not found");
 			goto done;
 		}
 		pj_add_str(rep, "datasetId", pj_str(b, "datasetId"));
 		sim_reply_empty(r, 200);
 	} else
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 done:
 	json_object_put(b);
 }
@@ -171,8 +173,8 @@ coll_gateway(struct req *r, struct json_object *ws)
 		b = sim_body_json(r);
 		if (pj_str(b, "credentialType") == NULL) {
 			json_object_put(b);
-			pbi_error(r, 400, "InvalidRequest", "credentialType "
-			    "is required");
+			sim_pbi_error(r, 400, "InvalidRequest",
+			    "credentialType is required");
 			return;
 		}
 		/* never keep the credentials themselves */
@@ -181,7 +183,8 @@ coll_gateway(struct req *r, struct json_object *ws)
 		sim_reply_empty(r, 200);
 		return;
 	}
-	pbi_error(r, 404, "PowerBIEntityNotFound", "Datasource was not found");
+	sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Datasource was not "
+	    "found");
 }
 
 /*
@@ -245,7 +248,7 @@ done:
 	json_object_put(cl);
 	if (why != NULL) {
 		/* emulator choice of code */
-		pbi_error(r, 403, "InvalidAppToken", "The app token is not "
+		sim_pbi_error(r, 403, "InvalidAppToken", "The app token is not "
 		    "valid for this request (%s)", why);
 		return -1;
 	}
@@ -272,7 +275,7 @@ static const struct sim_route coll_routes[] = {
 	    "GET" },
 	{ "workspaces/*/datasets/*/Default.SetAllConnections", "POST",
 	    "POST" },
-	/* myorg dataset operations ws_datasets() also serves here */
+	/* myorg dataset operations sim_ws_datasets() also serves here */
 	{ "workspaces/*/datasets/*/parameters", "GET", "GET" },
 	{ "workspaces/*/datasets/*/Default.TakeOver", "POST", "POST" },
 	{ "workspaces/*/datasets/*/Default.UpdateDatasources", "POST",
@@ -286,14 +289,14 @@ static const struct sim_route coll_routes[] = {
 };
 
 void
-coll_route(struct req *r)
+sim_coll_route(struct req *r)
 {
 	struct json_object	*c, *wss, *ws, *b, *val;
 	char			 id[37];
 	size_t			 i;
 
 	if (r->nseg < 4 || strcmp(r->seg[3], "workspaces") != 0) {
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 		return;
 	}
 	c = sim_find(pj_arr(g.state, "collections"), "name", r->seg[2]);
@@ -303,13 +306,13 @@ coll_route(struct req *r)
 			return;
 	} else if (c == NULL || !appkey_ok(r, c)) {
 		/* api-facts 6.15: AppKey only; Bearer is refused */
-		pbi_error(r, 403, "Forbidden", "The request requires an "
+		sim_pbi_error(r, 403, "Forbidden", "The request requires an "
 		    "'Authorization: AppKey <access key>' header with a key "
 		    "of workspace collection '%s'", r->seg[2]);
 		return;
 	}
 	sim_log_principal(r, r->seg[2], NULL);
-	if (pbi_route_check(r, 3, coll_routes) != 0)
+	if (sim_route_check(r, 3, coll_routes) != 0)
 		return;
 	wss = sim_arr(c, "workspaces");
 	if (r->nseg == 4) {
@@ -334,15 +337,15 @@ coll_route(struct req *r)
 			json_object_put(b);
 			sim_reply_json(r, 201, ws_json(ws));
 		} else
-			pbi_no_method(r, "GET, POST");
+			sim_pbi_no_method(r, "GET, POST");
 		return;
 	}
 	if ((ws = sim_find_ci(wss, "workspaceId", r->seg[4])) == NULL) {
-		pbi_error(r, 404, "PowerBIEntityNotFound", "Workspace '%s' "
+		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Workspace '%s' "
 		    "was not found", r->seg[4]);
 		return;
 	}
-	ws_settle(ws);
+	sim_ws_settle(ws);
 	if (r->nseg == 5) {
 		sim_reply_json(r, 200, ws_json(ws));
 		return;
@@ -350,21 +353,21 @@ coll_route(struct req *r)
 	if (strcmp(r->seg[5], "reports") == 0)
 		coll_reports(r, ws);
 	else if (strcmp(r->seg[5], "datasets") == 0)
-		ws_datasets(r, ws, 1);
+		sim_ws_datasets(r, ws, 1);
 	else if (strcmp(r->seg[5], "imports") == 0) {
 		if (r->nseg == 6 && strcmp(r->method, "POST") == 0)
-			ws_import_post(r, ws, 1);
+			sim_ws_import_post(r, ws, 1);
 		else if (strcmp(r->method, "GET") == 0)
-			ws_import_get(r, ws, r->nseg == 7 ? r->seg[6] : NULL,
-			    1);
+			sim_ws_import_get(r, ws, r->nseg == 7 ? r->seg[6] :
+			    NULL, 1);
 		else
-			pbi_no_method(r, "GET, POST");
+			sim_pbi_no_method(r, "GET, POST");
 	} else if (strcmp(r->seg[5], "gateways") == 0 && r->nseg == 9 &&
 	    strcmp(r->seg[7], "datasources") == 0 &&
 	    strcmp(r->method, "PATCH") == 0)
 		coll_gateway(r, ws);
 	else
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 }
 
 /* ---------------------------------------------------------------- */
@@ -401,7 +404,7 @@ arm_json(struct json_object *c)
  * Any valid ARM token of the tenant may call (no RBAC).
  */
 void
-arm_route(struct req *r)
+sim_arm_route(struct req *r)
 {
 	struct json_object	*all = pj_arr(g.state, "collections"), *c, *val;
 	struct json_object	*o, *w;
@@ -413,7 +416,7 @@ arm_route(struct req *r)
 	if (sim_auth(r, 2) != 0)
 		return;
 	if (sim_q(r, "api-version") == NULL) {
-		pbi_error(r, 400, "MissingApiVersionParameter", "The "
+		sim_pbi_error(r, 400, "MissingApiVersionParameter", "The "
 		    "api-version query parameter (?api-version=) is required "
 		    "for all requests.");
 		return;
@@ -427,8 +430,8 @@ arm_route(struct req *r)
 	if (r->nseg < k + 3 || strcasecmp(r->seg[k], "providers") != 0 ||
 	    strcasecmp(r->seg[k + 1], "Microsoft.PowerBI") != 0 ||
 	    strcasecmp(r->seg[k + 2], "workspaceCollections") != 0) {
-		pbi_error(r, 404, "InvalidResourceType", "The resource type "
-		    "could not be found.");
+		sim_pbi_error(r, 404, "InvalidResourceType", "The resource "
+		    "type could not be found.");
 		return;
 	}
 	if (r->nseg > k + 3)
@@ -455,7 +458,7 @@ arm_route(struct req *r)
 	if (c == NULL || rg == NULL || !sim_streq_ci(pj_str(c,
 	    "subscriptionId"), sub) || !sim_streq_ci(pj_str(c,
 	    "resourceGroup"), rg)) {
-		pbi_error(r, 404, "ResourceNotFound", "The Resource "
+		sim_pbi_error(r, 404, "ResourceNotFound", "The Resource "
 		    "'Microsoft.PowerBI/workspaceCollections/%s' under "
 		    "resource group '%s' was not found.", name, rg ? rg : "");
 		return;
@@ -494,6 +497,6 @@ arm_route(struct req *r)
 		pj_add(o, "value", val);
 		sim_reply_json(r, 200, o);
 	} else
-		pbi_error(r, 405, "MethodNotAllowed", "The requested "
+		sim_pbi_error(r, 405, "MethodNotAllowed", "The requested "
 		    "operation is not supported.");
 }

@@ -33,7 +33,7 @@ sim_control_route(struct req *r)
 			b = sim_body_json(r);
 			if (sim_faults_from_json(b) != 0) {
 				json_object_put(b);
-				pbi_error(r, 400, "InvalidRequest",
+				sim_pbi_error(r, 400, "InvalidRequest",
 				    "faults body must be a JSON object");
 				return;
 			}
@@ -45,8 +45,8 @@ sim_control_route(struct req *r)
 	} else if (strcmp(name, "clock") == 0) {
 		if (strcmp(r->method, "POST") == 0) {
 			b = sim_body_json(r);
-			g.clock_off_ms += (int64_t)(sim_json_num(b, "advanceSeconds", 0)
-			    * 1000);
+			g.clock_off_ms += (int64_t)(sim_json_num(b,
+			    "advanceSeconds", 0) * 1000);
 			json_object_put(b);
 		}
 		o = json_object_new_object();
@@ -67,12 +67,12 @@ sim_control_route(struct req *r)
 		sim_reply_empty(r, 204);
 	} else if (strcmp(name, "devicecode") == 0 &&
 	    strcmp(r->method, "POST") == 0) {
-		entra_devicecode_control(r);
+		sim_entra_devicecode_control(r);
 	} else if (strcmp(name, "health") == 0) {
 		o = json_object_new_object();
 		pj_add_bool(o, "ok", 1);
 		pj_add_int(o, "port", g.port);
 		sim_reply_json(r, 200, o);
 	} else
-		pbi_error(r, 404, "NotFound", "no such control endpoint");
+		sim_pbi_error(r, 404, "NotFound", "no such control endpoint");
 }

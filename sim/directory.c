@@ -12,7 +12,7 @@
 
 /* A new servicePrincipal object (new reference); caller holds g.mu. */
 struct json_object *
-graph_sp_new(const char *appid, const char *name, const char *id)
+sim_dir_sp_new(const char *appid, const char *name, const char *id)
 {
 	struct json_object	*o, *a;
 	char			 gid[37];
@@ -41,7 +41,7 @@ graph_sp_new(const char *appid, const char *name, const char *id)
 
 /* Is object oid a direct member of Entra group groupid? */
 int
-graph_is_member(const char *groupid, const char *oid)
+sim_dir_is_member(const char *groupid, const char *oid)
 {
 	struct json_object	*grp;
 	struct json_object	*m;
@@ -58,7 +58,7 @@ graph_is_member(const char *groupid, const char *oid)
 
 /* Fill defaults and hash secrets of an application object in place. */
 void
-entra_normalize_app(struct json_object *app)
+sim_dir_normalize_app(struct json_object *app)
 {
 	struct json_object	*a, *c;
 	char			 id[37], hash[65], hint[4], ts[40];

@@ -38,13 +38,14 @@ devicecode(struct req *r)
 	sim_log_principal(r, cid, NULL);
 	if (cid == NULL || (sim_dir_app_by_appid(cid) == NULL &&
 	    sim_dir_sp_by_appid(cid) == NULL)) {
-		sim_entra_error(r, 400, "unauthorized_client", 700016, "Application "
-		    "with identifier '%s' was not found in the directory "
-		    "'%s'.", cid ? cid : "",
+		sim_entra_error(r, 400, "unauthorized_client", 700016,
+		    "Application with identifier '%s' was not found in the "
+		    "directory '%s'.", cid ? cid : "",
 		    pj_str(pj_obj(g.state, "tenant"), "domain"));
 		goto done;
 	}
-	if (sim_entra_parse_scope(r, scope, res, sizeof(res), &names, &dflt) != 0)
+	if (sim_entra_parse_scope(r, scope, res, sizeof(res), &names,
+	    &dflt) != 0)
 		goto done;
 	ivl = pj_int(pj_obj(g.state, "tenant"), "deviceCodeInterval", 5);
 	exp = pj_int(pj_obj(g.state, "tenant"), "deviceCodeExpiresIn", 900);
@@ -83,7 +84,7 @@ done:
 
 /* POST /_sim/devicecode {"userCode","action","upn"}: the user's browser. */
 void
-entra_devicecode_control(struct req *r)
+sim_entra_devicecode_control(struct req *r)
 {
 	struct json_object	*b = sim_body_json(r), *dc;
 	const char		*act;
@@ -93,13 +94,13 @@ entra_devicecode_control(struct req *r)
 	act = pj_str(b, "action");
 	if (dc == NULL || act == NULL || (strcmp(act, "approve") != 0 &&
 	    strcmp(act, "decline") != 0)) {
-		pbi_error(r, 400, "InvalidRequest", "unknown userCode or "
+		sim_pbi_error(r, 400, "InvalidRequest", "unknown userCode or "
 		    "action (approve|decline)");
 		goto done;
 	}
 	if (strcmp(act, "approve") == 0) {
 		if (sim_dir_user_by_upn(pj_str(b, "upn")) == NULL) {
-			pbi_error(r, 400, "InvalidRequest", "unknown upn");
+			sim_pbi_error(r, 400, "InvalidRequest", "unknown upn");
 			goto done;
 		}
 		pj_add_str(dc, "upn", pj_str(b, "upn"));
@@ -194,7 +195,7 @@ openid_config(struct req *r)
 }
 
 void
-entra_route(struct req *r)
+sim_entra_route(struct req *r)
 {
 	const char	*t = r->seg[0];
 
@@ -207,16 +208,16 @@ entra_route(struct req *r)
 	if ((strcmp(t, "common") == 0 || strcmp(t, "consumers") == 0) &&
 	    r->nseg == 4 && strcmp(r->seg[3], "token") == 0) {
 		/* api-facts 1: tenant-specific authority required */
-		sim_entra_error(r, 400, "invalid_request", 9001023, "The grant type "
-		    "is not supported over the /common or /consumers "
+		sim_entra_error(r, 400, "invalid_request", 9001023, "The grant "
+		    "type is not supported over the /common or /consumers "
 		    "endpoints. Please use the /organizations or "
 		    "tenant-specific endpoint.");
 		return;
 	}
 	if (!tenant_ok(t) && !(strcmp(t, "organizations") == 0 &&
 	    r->nseg == 4 && strcmp(r->seg[3], "token") == 0)) {
-		sim_entra_error(r, 400, "invalid_request", 90002, "Tenant '%s' not "
-		    "found. Check to make sure you have the correct tenant "
+		sim_entra_error(r, 400, "invalid_request", 90002, "Tenant '%s' "
+		    "not found. Check to make sure you have the correct tenant "
 		    "ID and are signing into the correct cloud.", t);
 		return;
 	}

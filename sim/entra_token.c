@@ -32,8 +32,9 @@ sim_entra_parse_scope(struct req *r, const char *scope, char *res, size_t rn,
 	res[0] = '\0';
 	*dflt = 0;
 	if (scope == NULL || *scope == '\0') {
-		sim_entra_error(r, 400, "invalid_request", 900144, "The request "
-		    "body must contain the following parameter: 'scope'.");
+		sim_entra_error(r, 400, "invalid_request", 900144, "The "
+		    "request body must contain the following parameter: "
+		    "'scope'.");
 		return -1;
 	}
 	copy = strdup(scope);
@@ -85,17 +86,17 @@ sim_entra_parse_scope(struct req *r, const char *scope, char *res, size_t rn,
 	}
 	if (res[0] == '\0')
 		snprintf(res, rn, "https://graph.microsoft.com");
-	if (entra_resource_of(res) == NULL ||
-	    (strcmp(entra_resource_of(res), "arm") != 0 &&
-	    sim_dir_sp_by_appid(strcmp(entra_resource_of(res), "pbi") == 0 ?
+	if (sim_resource_of(res) == NULL ||
+	    (strcmp(sim_resource_of(res), "arm") != 0 &&
+	    sim_dir_sp_by_appid(strcmp(sim_resource_of(res), "pbi") == 0 ?
 	    SIM_PBI_APPID : SIM_GRAPH_APPID) == NULL)) {
-		sim_entra_error(r, 400, "invalid_resource", 500011, "The resource "
-		    "principal named %s was not found in the tenant named "
-		    "%s. This can happen if the application has not been "
-		    "installed by the administrator of the tenant or "
-		    "consented to by any user in the tenant. You might "
-		    "have sent your authentication request to the wrong "
-		    "tenant.", res, pj_str(pj_obj(g.state, "tenant"), "id"));
+		sim_entra_error(r, 400, "invalid_resource", 500011, "The "
+		    "resource principal named %s was not found in the tenant "
+		    "named %s. This can happen if the application has not been "
+		    "installed by the administrator of the tenant or consented "
+		    "to by any user in the tenant. You might have sent your "
+		    "authentication request to the wrong tenant.", res,
+		    pj_str(pj_obj(g.state, "tenant"), "id"));
 		goto done;
 	}
 	rc = 0;
@@ -302,8 +303,8 @@ check_assertion(struct req *r, struct json_object *app, const char *cid,
 	int			 rc = -1;
 
 	if (jwt_split(jwt, &hdr, &cl) != 0) {
-		sim_entra_error(r, 400, "invalid_request", 50027, "JWT token is "
-		    "invalid or malformed.");
+		sim_entra_error(r, 400, "invalid_request", 50027, "JWT token "
+		    "is invalid or malformed.");
 		goto done;
 	}
 	alg = pj_str(hdr, "alg");
@@ -425,17 +426,17 @@ check_secret(struct req *r, struct json_object *app, const char *cid,
 			continue;
 		if (sim_parse_iso(pj_str(c, "endDateTime")) > 0 &&
 		    sim_parse_iso(pj_str(c, "endDateTime")) < sim_now_ms()) {
-			sim_entra_error(r, 401, "invalid_client", 7000222, "The "
-			    "provided client secret keys for app '%s' are "
+			sim_entra_error(r, 401, "invalid_client", 7000222,
+			    "The provided client secret keys for app '%s' are "
 			    "expired. Visit the Azure portal to create new "
 			    "keys for your app.", cid);
 			return -1;
 		}
 		return 0;
 	}
-	sim_entra_error(r, 401, "invalid_client", 7000215, "Invalid client secret "
-	    "provided. Ensure the secret being sent in the request is the "
-	    "client secret value, not the client secret ID, for a secret "
+	sim_entra_error(r, 401, "invalid_client", 7000215, "Invalid client "
+	    "secret provided. Ensure the secret being sent in the request is "
+	    "the client secret value, not the client secret ID, for a secret "
 	    "added to app '%s'.", cid);
 	return -1;
 }
@@ -455,7 +456,7 @@ user_scopes(struct req *r, struct json_object *app, const char *cid,
 	int			 ok = 1;
 
 	csp = sim_dir_sp_by_appid(cid);
-	rsp = sim_dir_sp_by_appid(strcmp(entra_resource_of(res), "pbi") == 0 ?
+	rsp = sim_dir_sp_by_appid(strcmp(sim_resource_of(res), "pbi") == 0 ?
 	    SIM_PBI_APPID : SIM_GRAPH_APPID);
 	if (csp != NULL)
 		granted(pj_str(csp, "id"), pj_str(rsp, "id"),
@@ -542,26 +543,26 @@ sim_entra_token(struct req *r)
 	}
 	sim_log_principal(r, cid, NULL);
 	if (gt == NULL) {
-		sim_entra_error(r, 400, "invalid_request", 900144, "The request "
-		    "body must contain the following parameter: "
+		sim_entra_error(r, 400, "invalid_request", 900144, "The "
+		    "request body must contain the following parameter: "
 		    "'grant_type'.");
 		goto done;
 	}
 	if (cid == NULL) {
-		sim_entra_error(r, 400, "invalid_request", 900144, "The request "
-		    "body must contain the following parameter: "
+		sim_entra_error(r, 400, "invalid_request", 900144, "The "
+		    "request body must contain the following parameter: "
 		    "'client_id'.");
 		goto done;
 	}
 	app = sim_dir_app_by_appid(cid);
 	if (app == NULL && sim_dir_sp_by_appid(cid) == NULL) {
-		sim_entra_error(r, 400, "unauthorized_client", 700016, "Application "
-		    "with identifier '%s' was not found in the directory "
-		    "'%s'. This can happen if the application has not been "
-		    "installed by the administrator of the tenant or "
-		    "consented to by any user in the tenant. You may have "
-		    "sent your authentication request to the wrong tenant.",
-		    cid, pj_str(pj_obj(g.state, "tenant"), "domain"));
+		sim_entra_error(r, 400, "unauthorized_client", 700016,
+		    "Application with identifier '%s' was not found in the "
+		    "directory '%s'. This can happen if the application has "
+		    "not been installed by the administrator of the tenant or "
+		    "consented to by any user in the tenant. You may have sent "
+		    "your authentication request to the wrong tenant.", cid,
+		    pj_str(pj_obj(g.state, "tenant"), "domain"));
 		goto done;
 	}
 	if (strcmp(gt, "client_credentials") == 0) {
@@ -575,8 +576,8 @@ sim_entra_token(struct req *r)
 		if (assertion != NULL) {
 			if (atype == NULL || strcmp(atype, ASSERTION_TYPE) !=
 			    0) {
-				sim_entra_error(r, 400, "invalid_request", 900144,
-				    "The request body must contain the "
+				sim_entra_error(r, 400, "invalid_request",
+				    900144, "The request body must contain the "
 				    "following parameter: "
 				    "'client_assertion_type'.");
 				goto done;
@@ -587,14 +588,14 @@ sim_entra_token(struct req *r)
 			if (check_secret(r, app, cid, secret) != 0)
 				goto done;
 		} else {
-			sim_entra_error(r, 401, "invalid_client", 7000218, "The "
-			    "request body must contain the following "
+			sim_entra_error(r, 401, "invalid_client", 7000218,
+			    "The request body must contain the following "
 			    "parameter: 'client_assertion' or "
 			    "'client_secret'.");
 			goto done;
 		}
-		if (sim_entra_parse_scope(r, scope, res, sizeof(res), &names, &dflt) !=
-		    0)
+		if (sim_entra_parse_scope(r, scope, res, sizeof(res), &names,
+		    &dflt) != 0)
 			goto done;
 		if (!dflt || names.len > 0) {
 			sim_entra_error(r, 400, "invalid_scope", 1002012, "The "
@@ -605,8 +606,8 @@ sim_entra_token(struct req *r)
 			goto done;
 		}
 		if (sim_dir_sp_by_appid(cid) == NULL) {
-			sim_entra_error(r, 400, "invalid_client", 7000229, "The "
-			    "client application %s is missing service "
+			sim_entra_error(r, 400, "invalid_client", 7000229,
+			    "The client application %s is missing service "
 			    "principal in the tenant %s.", cid,
 			    pj_str(pj_obj(g.state, "tenant"), "id"));
 			goto done;
@@ -619,8 +620,8 @@ sim_entra_token(struct req *r)
 		if (secret != NULL && app != NULL &&
 		    check_secret(r, app, cid, secret) != 0)
 			goto done;
-		if (sim_entra_parse_scope(r, scope ? scope : "openid", res, sizeof(res),
-		    &names, &dflt) != 0)
+		if (sim_entra_parse_scope(r, scope ? scope : "openid", res,
+		    sizeof(res), &names, &dflt) != 0)
 			goto done;
 		user = sim_dir_user_by_upn(u);
 		if (pw != NULL)
@@ -634,11 +635,11 @@ sim_entra_token(struct req *r)
 		}
 		sim_log_principal(r, pj_str(user, "userPrincipalName"), NULL);
 		if (pj_bool(user, "_mfa", 0)) {
-			sim_entra_error(r, 400, "invalid_grant", 50076, "Due to a "
-			    "configuration change made by your administrator, "
-			    "or because you moved to a new location, you must "
-			    "use multi-factor authentication to access '%s'.",
-			    res);
+			sim_entra_error(r, 400, "invalid_grant", 50076, "Due "
+			    "to a configuration change made by your "
+			    "administrator, or because you moved to a new "
+			    "location, you must use multi-factor "
+			    "authentication to access '%s'.", res);
 			goto done;
 		}
 		if (user_scopes(r, app, cid, user, res, names.p ? names.p :
@@ -658,8 +659,8 @@ sim_entra_token(struct req *r)
 			goto done;
 		}
 		if (now > pj_int(dc, "expires", 0)) {
-			sim_entra_error(r, 400, "expired_token", 70019, "Verification "
-			    "code expired.");
+			sim_entra_error(r, 400, "expired_token", 70019,
+			    "Verification code expired.");
 			goto done;
 		}
 		if (strcmp(pj_str(dc, "status"), "declined") == 0) {
@@ -672,9 +673,9 @@ sim_entra_token(struct req *r)
 
 			pj_add_int(dc, "lastPoll", now);
 			if (now - last < pj_int(dc, "interval", 5) * 1000) {
-				sim_entra_error(r, 400, "slow_down", 70016, "Polling "
-				    "too fast: wait the interval between "
-				    "polls.");
+				sim_entra_error(r, 400, "slow_down", 70016,
+				    "Polling too fast: wait the interval "
+				    "between polls.");
 				goto done;
 			}
 			sim_entra_error(r, 400, "authorization_pending", 70016,
@@ -703,8 +704,9 @@ sim_entra_token(struct req *r)
 			sha256_hex(rtok, hash);
 		rt = rtok ? sim_find(arr, "__hash", hash) : NULL;
 		if (rt == NULL || !sim_streq_ci(pj_str(rt, "clientId"), cid)) {
-			sim_entra_error(r, 400, "invalid_grant", 9002313, "Invalid "
-			    "request. Request is malformed or invalid.");
+			sim_entra_error(r, 400, "invalid_grant", 9002313,
+			    "Invalid request. Request is malformed or "
+			    "invalid.");
 			goto done;
 		}
 		if (pj_int(rt, "exp", 0) < sim_now()) {
@@ -729,8 +731,8 @@ sim_entra_token(struct req *r)
 		issue(r, cid, user, res, scp.p, "0", scope ? scope :
 		    "offline_access");
 	} else {
-		sim_entra_error(r, 400, "unsupported_grant_type", 70003, "The app "
-		    "requested an unsupported grant type '%s'.", gt);
+		sim_entra_error(r, 400, "unsupported_grant_type", 70003, "The "
+		    "app requested an unsupported grant type '%s'.", gt);
 	}
 done:
 	if (basic != NULL)

@@ -208,13 +208,13 @@ sim_fault_reply(struct req *r, int status)
 	switch (r->svc) {
 	case SVC_GRAPH:
 		if (status == 429)
-			graph_error(r, 429, "Request_ThrottledTemporarily",
+			sim_graph_error(r, 429, "Request_ThrottledTemporarily",
 			    "The request has been throttled temporarily.");
 		else if (status == 503)
-			graph_error(r, 503, "serviceNotAvailable",
+			sim_graph_error(r, 503, "serviceNotAvailable",
 			    "The service is temporarily unavailable.");
 		else
-			graph_error(r, 500, "generalException",
+			sim_graph_error(r, 500, "generalException",
 			    "An internal server error occurred.");
 		break;
 	case SVC_ENTRA: {
@@ -231,13 +231,13 @@ sim_fault_reply(struct req *r, int status)
 	}
 	default:
 		if (status == 429)
-			pbi_error(r, 429, "TooManyRequests", "Too many "
+			sim_pbi_error(r, 429, "TooManyRequests", "Too many "
 			    "requests. Retry in %s seconds.", ra);
 		else if (status == 503)
-			pbi_error(r, 503, "ServiceUnavailable",
+			sim_pbi_error(r, 503, "ServiceUnavailable",
 			    "The service is temporarily unavailable.");
 		else
-			pbi_error_pbi(r, 500, "UnknownError", NULL);
+			sim_pbi_error_pbi(r, 500, "UnknownError", NULL);
 		break;
 	}
 }

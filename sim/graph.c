@@ -16,7 +16,7 @@ not_found(struct req *r, const char *id)
 
 	snprintf(msg, sizeof(msg), "Resource '%s' does not exist or one of "
 	    "its queried reference-property objects are not present.", id);
-	graph_error(r, 404, "Request_ResourceNotFound", msg);
+	sim_graph_error(r, 404, "Request_ResourceNotFound", msg);
 }
 
 /* Project o to the $select list (new reference). */
@@ -69,7 +69,7 @@ list(struct req *r, struct json_object *arr, const char *set,
 				nf = -1;
 		}
 		if (nf < 0) {
-			graph_error(r, 400, "Request_UnsupportedQuery",
+			sim_graph_error(r, 400, "Request_UnsupportedQuery",
 			    "Unsupported or invalid query filter clause "
 			    "specified for property or its value.");
 			return;
@@ -81,7 +81,7 @@ list(struct req *r, struct json_object *arr, const char *set,
 			snprintf(ctx, sizeof(ctx), "Invalid page size "
 			    "specified: '%s'. Must be between 1 and 999 "
 			    "inclusive.", tq);
-			graph_error(r, 400, "Request_BadRequest", ctx);
+			sim_graph_error(r, 400, "Request_BadRequest", ctx);
 			return;
 		}
 	}
@@ -89,7 +89,7 @@ list(struct req *r, struct json_object *arr, const char *set,
 		dec = (char *)b64_dec(sk, strlen(sk), &dl);
 		if (dec == NULL || strncmp(dec, "skip:", 5) != 0) {
 			free(dec);
-			graph_error(r, 400, "Request_BadRequest", "Invalid "
+			sim_graph_error(r, 400, "Request_BadRequest", "Invalid "
 			    "$skiptoken.");
 			return;
 		}
@@ -266,7 +266,7 @@ applications(struct req *r, char *key)
 		else if (strcmp(r->method, "POST") == 0) {
 			b = sim_body_json(r);
 			if (pj_str(b, "displayName") == NULL) {
-				graph_error(r, 400, "Request_BadRequest",
+				sim_graph_error(r, 400, "Request_BadRequest",
 				    "A value is required for property "
 				    "'displayName' of resource 'Application'.");
 				goto done;
@@ -283,12 +283,12 @@ applications(struct req *r, char *key)
 			if (pj_arr(b, "keyCredentials") != NULL)
 				pj_add(n, "keyCredentials", sim_pub(pj_arr(b,
 				    "keyCredentials"), 1));
-			entra_normalize_app(n);
+			sim_dir_normalize_app(n);
 			sim_stamp(n);
 			json_object_array_add(arr, n);
 			entity(r, 201, n, "applications");
 		} else
-			graph_error(r, 405, "Request_BadRequest",
+			sim_graph_error(r, 405, "Request_BadRequest",
 			    "Method not allowed.");
 		goto done;
 	}
@@ -308,7 +308,7 @@ applications(struct req *r, char *key)
 		n = sim_find_ci(sim_arr(app, "passwordCredentials"), "keyId",
 		    pj_str(b, "keyId"));
 		if (n == NULL)
-			graph_error(r, 400, "Request_BadRequest", "No "
+			sim_graph_error(r, 400, "Request_BadRequest", "No "
 			    "password credential found with keyId.");
 		else {
 			sim_arr_del(pj_arr(app, "passwordCredentials"), n);
@@ -332,14 +332,14 @@ applications(struct req *r, char *key)
 			if (pj_arr(b, "keyCredentials") != NULL) {
 				pj_add(app, "keyCredentials", sim_pub(pj_arr(b,
 				    "keyCredentials"), 1));
-				entra_normalize_app(app);
+				sim_dir_normalize_app(app);
 			}
 			sim_reply_empty(r, 204);
 		} else
-			graph_error(r, 405, "Request_BadRequest",
+			sim_graph_error(r, 405, "Request_BadRequest",
 			    "Method not allowed.");
 	} else
-		graph_error(r, 400, "Request_BadRequest", "Unsupported "
+		sim_graph_error(r, 400, "Request_BadRequest", "Unsupported "
 		    "segment.");
 done:
 	json_object_put(b);
@@ -362,14 +362,14 @@ service_principals(struct req *r, char *key)
 			goto done;
 		}
 		if (strcmp(r->method, "POST") != 0) {
-			graph_error(r, 405, "Request_BadRequest",
+			sim_graph_error(r, 405, "Request_BadRequest",
 			    "Method not allowed.");
 			goto done;
 		}
 		b = sim_body_json(r);
 		if ((appid = pj_str(b, "appId")) == NULL) {
-			graph_error(r, 400, "Request_BadRequest", "A value is "
-			    "required for property 'appId' of resource "
+			sim_graph_error(r, 400, "Request_BadRequest", "A value "
+			    "is required for property 'appId' of resource "
 			    "'ServicePrincipal'.");
 			goto done;
 		}
@@ -379,7 +379,7 @@ service_principals(struct req *r, char *key)
 			    "same value for property servicePrincipalNames "
 			    "already exists. The service principal name %s is "
 			    "already in use.", appid);
-			graph_error(r, 409,
+			sim_graph_error(r, 409,
 			    "Request_MultipleObjectsWithSameKeyValue", msg);
 			goto done;
 		}
@@ -387,7 +387,7 @@ service_principals(struct req *r, char *key)
 		    appid);
 		if (strcasecmp(appid, SIM_PBI_APPID) == 0 ||
 		    strcasecmp(appid, SIM_GRAPH_APPID) == 0) {
-			sp = graph_sp_new(appid, strcasecmp(appid,
+			sp = sim_dir_sp_new(appid, strcasecmp(appid,
 			    SIM_PBI_APPID) == 0 ? "Power BI Service" :
 			    "Microsoft Graph", NULL);
 		} else if (app == NULL || !sim_visible(app)) {
@@ -397,7 +397,7 @@ service_principals(struct req *r, char *key)
 			snprintf(msg, sizeof(msg), "The appId '%s' of the "
 			    "service principal does not reference a valid "
 			    "application object.", appid);
-			graph_error(r, 400, "Request_BadRequest", msg);
+			sim_graph_error(r, 400, "Request_BadRequest", msg);
 			o = pj_parse(r->out.p, r->out.len);
 			e = pj_obj(o, "error");
 			det = json_object_new_array();
@@ -410,7 +410,7 @@ service_principals(struct req *r, char *key)
 			sim_reply_json(r, 400, o);
 			goto done;
 		} else
-			sp = graph_sp_new(appid, pj_str(app, "displayName"),
+			sp = sim_dir_sp_new(appid, pj_str(app, "displayName"),
 			    NULL);
 		sim_stamp(sp);
 		json_object_array_add(arr, sp);
@@ -428,7 +428,7 @@ service_principals(struct req *r, char *key)
 		sim_arr_del(arr, sp);
 		sim_reply_empty(r, 204);
 	} else
-		graph_error(r, 405, "Request_BadRequest", "Method not "
+		sim_graph_error(r, 405, "Request_BadRequest", "Method not "
 		    "allowed.");
 done:
 	json_object_put(b);
@@ -455,7 +455,7 @@ grants(struct req *r)
 			goto done;
 		}
 		if (strcmp(r->method, "POST") != 0) {
-			graph_error(r, 405, "Request_BadRequest",
+			sim_graph_error(r, 405, "Request_BadRequest",
 			    "Method not allowed.");
 			goto done;
 		}
@@ -468,20 +468,20 @@ grants(struct req *r)
 		if (ct == NULL || (strcmp(ct, "AllPrincipals") != 0 &&
 		    strcmp(ct, "Principal") != 0) ||
 		    (strcmp(ct, "Principal") == 0) != (pid != NULL)) {
-			graph_error(r, 400, "Request_BadRequest", "Invalid "
+			sim_graph_error(r, 400, "Request_BadRequest", "Invalid "
 			    "value specified for property 'consentType' or "
 			    "'principalId' of resource "
 			    "'OAuth2PermissionGrant'.");
 			goto done;
 		}
 		if (cid == NULL || (o = lookup(sps, cid, 1)) == NULL) {
-			graph_error(r, 400, "Request_BadRequest", "Invalid "
+			sim_graph_error(r, 400, "Request_BadRequest", "Invalid "
 			    "value specified for property 'clientId' of "
 			    "resource 'OAuth2PermissionGrant'.");
 			goto done;
 		}
 		if (rid == NULL || (o = lookup(sps, rid, 1)) == NULL) {
-			graph_error(r, 400, "Request_BadRequest", "Invalid "
+			sim_graph_error(r, 400, "Request_BadRequest", "Invalid "
 			    "value specified for property 'resourceId' of "
 			    "resource 'OAuth2PermissionGrant'.");
 			goto done;
@@ -494,7 +494,7 @@ grants(struct req *r)
 			    (pid == NULL || sim_streq_ci(pj_str(gr,
 			    "principalId"), pid))) {
 				/* api-facts 2.3 / 6.6 */
-				graph_error(r, 409,
+				sim_graph_error(r, 409,
 				    "Request_MultipleObjectsWithSameKeyValue",
 				    "Permission entry already exists.");
 				goto done;
@@ -532,14 +532,14 @@ grants(struct req *r)
 			snprintf(msg, sizeof(msg), "Invalid value specified "
 			    "for property 'scope' of resource "
 			    "'OAuth2PermissionGrant'.");
-			graph_error(r, 400, "Request_BadRequest", msg);
+			sim_graph_error(r, 400, "Request_BadRequest", msg);
 			goto done;
 		}
 		/* api-facts 2.2: PATCH replaces the scope list, 204 */
 		pj_add_str(gr, "scope", sc);
 		sim_reply_empty(r, 204);
 	} else
-		graph_error(r, 405, "Request_BadRequest", "Method not "
+		sim_graph_error(r, 405, "Request_BadRequest", "Method not "
 		    "allowed.");
 done:
 	json_object_put(b);
@@ -598,10 +598,10 @@ groups(struct req *r)
 			not_found(r, id ? id : "");
 			goto done;
 		}
-		if (graph_is_member(pj_str(grp, "id"), id)) {
-			graph_error(r, 400, "Request_BadRequest", "One or more "
-			    "added object references already exist for the "
-			    "following modified properties: 'members'.");
+		if (sim_dir_is_member(pj_str(grp, "id"), id)) {
+			sim_graph_error(r, 400, "Request_BadRequest", "One or "
+			    "more added object references already exist for "
+			    "the following modified properties: 'members'.");
 			goto done;
 		}
 		json_object_array_add(m, json_object_new_string(id));
@@ -639,14 +639,14 @@ groups(struct req *r)
 		pj_add(o, "value", val);
 		sim_reply_json(r, 200, o);
 	} else
-		graph_error(r, 400, "Request_BadRequest", "Unsupported "
+		sim_graph_error(r, 400, "Request_BadRequest", "Unsupported "
 		    "request.");
 done:
 	json_object_put(b);
 }
 
 void
-graph_route(struct req *r)
+sim_graph_route(struct req *r)
 {
 	char			*set, *key = NULL;
 	struct json_object	*u;
@@ -654,7 +654,8 @@ graph_route(struct req *r)
 	if (sim_auth(r, 0) != 0)
 		return;
 	if (r->nseg < 2) {
-		graph_error(r, 400, "Request_BadRequest", "Invalid request.");
+		sim_graph_error(r, 400, "Request_BadRequest", "Invalid "
+		    "request.");
 		return;
 	}
 	set = r->seg[1];
@@ -696,7 +697,7 @@ graph_route(struct req *r)
 
 		snprintf(msg, sizeof(msg), "Resource not found for the "
 		    "segment '%s'.", set);
-		graph_error(r, 400, "BadRequest", msg);
+		sim_graph_error(r, 400, "BadRequest", msg);
 	}
 	free(key);
 }

@@ -296,7 +296,8 @@ main(int argc, char *argv[])
 	} else
 		seed = pj_parse(sim_demo_seed, strlen(sim_demo_seed));
 	dirbuf = strdup(seedfile ? seedfile : ".");
-	g_seed_state = sim_seed_normalize(seed, seedfile ? dirname(dirbuf) : ".");
+	g_seed_state = sim_seed_normalize(seed, seedfile ? dirname(dirbuf) :
+	    ".");
 	if (g_state_file != NULL && (txt = slurp(g_state_file, &n)) != NULL) {
 		if ((loaded = pj_parse(txt, n)) == NULL) {
 			fprintf(stderr, "pbisim: bad state file '%s'\n",

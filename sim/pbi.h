@@ -27,19 +27,21 @@ int		 sim_pbi_topskip(struct req *, long *top, long *skip, long max);
 /* pbi_model.c */
 struct json_object *sim_ws_dataset_json(struct json_object *ws,
 		    struct json_object *ds, int coll);
-struct json_object *ws_report_json(struct json_object *ws,
+struct json_object *sim_ws_report_json(struct json_object *ws,
 		    struct json_object *rep, int coll);
-void		 pbi_normalize_ws(struct json_object *ws, int coll,
+void		 sim_ws_normalize(struct json_object *ws, int coll,
 		    const char *basedir);
-void		 ws_settle(struct json_object *ws);
+void		 sim_ws_settle(struct json_object *ws);
 
 /* pbi_content.c */
-void		 ws_import_post(struct req *, struct json_object *ws, int coll);
-void		 ws_import_get(struct req *, struct json_object *ws,
+void		 sim_ws_import_post(struct req *, struct json_object *ws,
+		    int coll);
+void		 sim_ws_import_get(struct req *, struct json_object *ws,
 		    const char *id, int coll);
 void		 sim_pbi_temp_upload(struct req *);
 void		 sim_pbi_reports(struct req *, struct json_object *ws);
-void		 ws_datasets(struct req *, struct json_object *ws, int coll);
+void		 sim_ws_datasets(struct req *, struct json_object *ws,
+		    int coll);
 void		 sim_pbi_gateways(struct req *);
 
 /* pbi_embed.c */

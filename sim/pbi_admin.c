@@ -50,7 +50,7 @@ admin_ws(struct json_object *ws, const char *expand)
 		a = json_object_new_array();
 		u = pj_arr(ws, "_reports");
 		for (i = 0; u != NULL && i < json_object_array_length(u); i++)
-			json_object_array_add(a, ws_report_json(ws,
+			json_object_array_add(a, sim_ws_report_json(ws,
 			    json_object_array_get_idx(u, i), 0));
 		pj_add(o, "reports", a);
 	}
@@ -104,7 +104,8 @@ admin_filter(const char *f, struct json_object *ws)
 		else if (strncmp(term, "not users/any(", 14) == 0 &&
 		    sim_strcasestr(term, "'Admin'") != NULL)
 			m = admins == 0;
-		else if ((m = sim_pbi_name_filter(term, pj_str(ws, "name"))) < 0) {
+		else if ((m = sim_pbi_name_filter(term,
+		    pj_str(ws, "name"))) < 0) {
 			rc = -1;
 			goto done;
 		}
@@ -139,8 +140,8 @@ sim_pbi_admin(struct req *r)
 			return;
 		if ((t = sim_q(r, "$top")) == NULL) {
 			/* api-facts 6.7: $top is mandatory */
-			pbi_error(r, 400, "InvalidRequest", "The $top query "
-			    "parameter is required (1-5000)");
+			sim_pbi_error(r, 400, "InvalidRequest", "The $top "
+			    "query parameter is required (1-5000)");
 			return;
 		}
 		if (sim_pbi_topskip(r, &top, &skip, 5000) != 0)
@@ -152,14 +153,14 @@ sim_pbi_admin(struct req *r)
 			m = admin_filter(sim_q(r, "$filter"), ws);
 			if (m < 0) {
 				json_object_put(val);
-				pbi_error(r, 400, "InvalidRequest",
+				sim_pbi_error(r, 400, "InvalidRequest",
 				    "Unsupported $filter");
 				return;
 			}
 			if (!m || seen++ < skip ||
 			    (long)json_object_array_length(val) >= top)
 				continue;
-			ws_settle(ws);
+			sim_ws_settle(ws);
 			json_object_array_add(val, admin_ws(ws,
 			    sim_q(r, "$expand")));
 		}
@@ -167,7 +168,7 @@ sim_pbi_admin(struct req *r)
 		return;
 	}
 	if (r->nseg < 5 || strcmp(r->seg[3], "workspaces") != 0) {
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 		return;
 	}
 	scans = sim_arr(g.state, "_scans");
@@ -178,8 +179,8 @@ sim_pbi_admin(struct req *r)
 		if (list == NULL || json_object_array_length(list) < 1 ||
 		    json_object_array_length(list) > 100) {
 			json_object_put(b);
-			pbi_error(r, 400, "InvalidRequest", "workspaces must "
-			    "hold 1 to 100 workspace ids");
+			sim_pbi_error(r, 400, "InvalidRequest", "workspaces "
+			    "must hold 1 to 100 workspace ids");
 			return;
 		}
 		scan = json_object_new_object();
@@ -201,7 +202,7 @@ sim_pbi_admin(struct req *r)
 			since = sim_parse_iso(t);
 			if (since < 0 || sim_now_ms() - since > 30LL * 86400000
 			    || sim_now_ms() - since < 30LL * 60000) {
-				pbi_error(r, 400, "InvalidRequest",
+				sim_pbi_error(r, 400, "InvalidRequest",
 				    "modifiedSince must be between 30 minutes "
 				    "and 30 days ago");
 				return;
@@ -221,7 +222,7 @@ sim_pbi_admin(struct req *r)
 	}
 	if (r->nseg != 6 || (scan = sim_find_ci(scans, "id", r->seg[5])) ==
 	    NULL) {
-		pbi_error(r, 404, "PowerBIEntityNotFound", "Scan was not "
+		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Scan was not "
 		    "found");
 		return;
 	}
@@ -235,8 +236,8 @@ sim_pbi_admin(struct req *r)
 	} else if (strcmp(r->seg[4], "scanResult") == 0) {
 		if (strcmp(pj_str(scan, "status"), "Succeeded") != 0) {
 			/* emulator choice: undocumented in api-facts */
-			pbi_error(r, 400, "ScanNotCompleted", "The scan has "
-			    "not succeeded yet");
+			sim_pbi_error(r, 400, "ScanNotCompleted", "The scan "
+			    "has not succeeded yet");
 			return;
 		}
 		val = json_object_new_array();
@@ -256,5 +257,5 @@ sim_pbi_admin(struct req *r)
 		    json_object_new_array());
 		sim_reply_json(r, 200, res);
 	} else
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 }

@@ -32,7 +32,7 @@ cap_right(struct req *r, struct json_object *cap)
 		s = json_object_get_string(json_object_array_get_idx(a, i));
 		if ((r->pr.kind == PR_USER && sim_streq_ci(s, r->pr.upn)) ||
 		    sim_streq_ci(s, r->pr.oid) || (r->pr.kind == PR_APP &&
-		    sim_streq_ci(s, r->pr.appid)) || graph_is_member(s,
+		    sim_streq_ci(s, r->pr.appid)) || sim_dir_is_member(s,
 		    r->pr.oid))
 			best = 1;
 	}
@@ -69,7 +69,8 @@ sim_pbi_assign(struct req *r, struct json_object *ws)
 	char			 ts[40], aid[37];
 
 	if (cid == NULL) {
-		pbi_error(r, 400, "InvalidRequest", "capacityId is required");
+		sim_pbi_error(r, 400, "InvalidRequest", "capacityId is "
+		    "required");
 		goto done;
 	}
 	if (strcmp(cid, SIM_EMPTY_GUID) != 0) {

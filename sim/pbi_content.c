@@ -54,7 +54,7 @@ blob_bytes(const char *url, const char **key)
  * apply the nameConflict rules of api-facts 3.4 / 6.2 and answer 202.
  */
 void
-ws_import_post(struct req *r, struct json_object *ws, int coll)
+sim_ws_import_post(struct req *r, struct json_object *ws, int coll)
 {
 	struct json_object	*imp, *plan, *dss, *o, *b = NULL, *params;
 	const char		*data = NULL, *ct, *mode, *fkey = NULL;
@@ -71,7 +71,7 @@ ws_import_post(struct req *r, struct json_object *ws, int coll)
 	    strcmp(mode, "Overwrite") != 0 &&
 	    strcmp(mode, "CreateOrOverwrite") != 0 &&
 	    strcmp(mode, "GenerateUniqueName") != 0) {
-		pbi_error(r, 400, "InvalidRequest", "Invalid nameConflict "
+		sim_pbi_error(r, 400, "InvalidRequest", "Invalid nameConflict "
 		    "'%s'", mode);
 		goto done;
 	}
@@ -79,7 +79,7 @@ ws_import_post(struct req *r, struct json_object *ws, int coll)
 	if (ct != NULL && sim_strcasestr(ct, "json") != NULL) {
 		b = sim_body_json(r);
 		if (blob_bytes(pj_str(b, "fileUrl"), &fkey) != 0) {
-			pbi_error(r, 400, "InvalidRequest", "fileUrl does "
+			sim_pbi_error(r, 400, "InvalidRequest", "fileUrl does "
 			    "not point at a committed temporary upload "
 			    "location");
 			goto done;
@@ -88,7 +88,7 @@ ws_import_post(struct req *r, struct json_object *ws, int coll)
 		bytes = sim_file_load(key, &len);
 		data = bytes;
 	} else if (sim_multipart(r, &data, &len) != 0) {
-		pbi_error(r, 400, "InvalidRequest", "The request body must "
+		sim_pbi_error(r, 400, "InvalidRequest", "The request body must "
 		    "be multipart/form-data with one file part");
 		goto done;
 	}
@@ -103,22 +103,22 @@ ws_import_post(struct req *r, struct json_object *ws, int coll)
 		}
 	if (strcmp(mode, "Abort") == 0 && cnt > 0) {
 		/* emulator choice of code; 409 per api-facts 3.4 */
-		pbi_error_pbi(r, 409, "DuplicatePackageFoundError", NULL);
+		sim_pbi_error_pbi(r, 409, "DuplicatePackageFoundError", NULL);
 		goto done;
 	}
 	if ((strcmp(mode, "Overwrite") == 0 ||
 	    strcmp(mode, "CreateOrOverwrite") == 0) && cnt > 1) {
 		params = json_object_new_object();
 		pj_add(params, "DuplicatePackagesFullMatch", NULL);
-		pbi_error_pbi(r, 409, "MoreThanOneDuplicatePackageFoundError",
-		    params);
+		sim_pbi_error_pbi(r, 409,
+		    "MoreThanOneDuplicatePackageFoundError", params);
 		goto done;
 	}
 	if (strcmp(mode, "Overwrite") == 0 && cnt == 0) {
 		/* api-facts 3.4 / I-import: 404 with the pbi.error form */
 		params = json_object_new_object();
 		pj_add(params, "DuplicatePackagesFullMatch", NULL);
-		pbi_error_pbi(r, 404, "DuplicatePackageNotFoundError",
+		sim_pbi_error_pbi(r, 404, "DuplicatePackageNotFoundError",
 		    params);
 		goto done;
 	}
@@ -175,7 +175,7 @@ done:
 
 /* GET .../imports[/{id}]: every GET counts as a poll (api-facts 6.1). */
 void
-ws_import_get(struct req *r, struct json_object *ws, const char *id,
+sim_ws_import_get(struct req *r, struct json_object *ws, const char *id,
     int coll)
 {
 	struct json_object	*imps = sim_arr(ws, "_imports"), *imp, *val;
@@ -189,12 +189,12 @@ ws_import_get(struct req *r, struct json_object *ws, const char *id,
 	}
 	if (id != NULL) {
 		if ((imp = sim_find_ci(imps, "id", id)) == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Import "
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Import "
 			    "'%s' was not found", id);
 			return;
 		}
 		if (pj_int(imp, "_polls", 0) > 1)
-			ws_settle(ws);
+			sim_ws_settle(ws);
 		sim_reply_json(r, 200, import_json(imp));
 		return;
 	}
@@ -202,7 +202,7 @@ ws_import_get(struct req *r, struct json_object *ws, const char *id,
 	for (i = 0; i < json_object_array_length(imps); i++) {
 		imp = json_object_array_get_idx(imps, i);
 		if (pj_int(imp, "_polls", 0) > 1)
-			ws_settle(ws);
+			sim_ws_settle(ws);
 		json_object_array_add(val, import_json(imp));
 	}
 	sim_pbi_reply_list(r, "imports", val, 0);
@@ -255,7 +255,7 @@ blob_error(struct req *r, int status, const char *code)
 }
 
 void
-blob_route(struct req *r)
+sim_blob_route(struct req *r)
 {
 	struct json_object	*b, *blocks;
 	const char		*comp, *bid, *p, *e, *v;
@@ -344,12 +344,12 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 
 	if (r->nseg == 5) {
 		if (strcmp(r->method, "GET") != 0) {
-			pbi_no_method(r, "GET");
+			sim_pbi_no_method(r, "GET");
 			return;
 		}
 		val = json_object_new_array();
 		for (i = 0; i < json_object_array_length(reps); i++)
-			json_object_array_add(val, ws_report_json(ws,
+			json_object_array_add(val, sim_ws_report_json(ws,
 			    json_object_array_get_idx(reps, i), 0));
 		sim_pbi_reply_list(r, "reports", val, 0);
 		return;
@@ -360,13 +360,13 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 		return;
 	}
 	if ((rep = sim_find_ci(reps, "id", r->seg[5])) == NULL) {
-		pbi_error(r, 404, "PowerBIEntityNotFound", "Report '%s' was "
-		    "not found", r->seg[5]);
+		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Report '%s' "
+		    "was not found", r->seg[5]);
 		return;
 	}
 	op = r->nseg == 7 ? r->seg[6] : NULL;
 	if (op == NULL && strcmp(r->method, "GET") == 0) {
-		n = ws_report_json(ws, rep, 0);
+		n = sim_ws_report_json(ws, rep, 0);
 		pj_add_str(n, "@odata.context", SIM_PBI_CTX "reports/$entity");
 		sim_reply_json(r, 200, n);
 	} else if (op == NULL && strcmp(r->method, "DELETE") == 0) {
@@ -380,8 +380,8 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 	    strcmp(r->method, "GET") == 0) {
 		bytes = sim_file_load(pj_str(rep, "_file"), &len);
 		if (bytes == NULL) {
-			pbi_error(r, 400, "ExportNotSupported", "This report "
-			    "cannot be downloaded");
+			sim_pbi_error(r, 400, "ExportNotSupported", "This "
+			    "report cannot be downloaded");
 			return;
 		}
 		sim_reply(r, 200, "application/zip", bytes, len);
@@ -396,16 +396,18 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 		tid = pj_str(b, "targetWorkspaceId");
 		mid = pj_str(b, "targetModelId");
 		if (name == NULL) {
-			pbi_error(r, 400, "InvalidRequest", "name is required");
+			sim_pbi_error(r, 400, "InvalidRequest", "name is "
+			    "required");
 			goto done;
 		}
 		tws = ws;
 		if (tid != NULL && *tid != '\0' &&
 		    (tws = sim_ws_get(r, tid, R_CONTRIB)) == NULL)
 			goto done;
-		if (mid != NULL && sim_ws_find_item("_datasets", mid, &dws) == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Dataset "
-			    "'%s' was not found", mid);
+		if (mid != NULL && sim_ws_find_item("_datasets", mid,
+		    &dws) == NULL) {
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound",
+			    "Dataset '%s' was not found", mid);
 			goto done;
 		}
 		n = json_object_new_object();
@@ -419,15 +421,15 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 		if (pj_str(rep, "_file") != NULL)
 			pj_add_str(n, "_file", pj_str(rep, "_file"));
 		json_object_array_add(sim_arr(tws, "_reports"), n);
-		sim_reply_json(r, 200, ws_report_json(tws, n, 0));
+		sim_reply_json(r, 200, sim_ws_report_json(tws, n, 0));
 	} else if (op != NULL && strcmp(op, "Rebind") == 0 &&
 	    strcmp(r->method, "POST") == 0) {
 		b = sim_body_json(r);
 		if ((ds = sim_ws_find_item("_datasets", pj_str(b, "datasetId") ?
 		    pj_str(b, "datasetId") : "", &dws)) == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Dataset "
-			    "'%s' was not found", pj_str(b, "datasetId") ?
-			    pj_str(b, "datasetId") : "");
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound",
+			    "Dataset '%s' was not found", pj_str(b,
+			    "datasetId") ? pj_str(b, "datasetId") : "");
 			goto done;
 		}
 		if (sim_ws_access(r, dws) < R_VIEWER) {
@@ -442,7 +444,7 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 			json_object_object_del(rep, "datasetWorkspaceId");
 		sim_reply_empty(r, 200);
 	} else
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 done:
 	json_object_put(b);
 }
@@ -452,7 +454,7 @@ done:
  * is the id) and collections (coll 1, segment 6).
  */
 void
-ws_datasets(struct req *r, struct json_object *ws, int coll)
+sim_ws_datasets(struct req *r, struct json_object *ws, int coll)
 {
 	struct json_object	*dss = sim_arr(ws, "_datasets"), *ds, *val, *o;
 	struct json_object	*b = NULL, *ud, *e, *p, *refs;
@@ -470,8 +472,8 @@ ws_datasets(struct req *r, struct json_object *ws, int coll)
 		return;
 	}
 	if ((ds = sim_find_ci(dss, "id", r->seg[si])) == NULL) {
-		pbi_error(r, 404, "PowerBIEntityNotFound", "Dataset '%s' was "
-		    "not found", r->seg[si]);
+		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Dataset '%s' "
+		    "was not found", r->seg[si]);
 		return;
 	}
 	op = r->nseg == si + 2 ? r->seg[si + 1] : NULL;
@@ -501,16 +503,16 @@ ws_datasets(struct req *r, struct json_object *ws, int coll)
 		sim_reply_empty(r, 200);
 	} else if (op && strcmp(op, "Default.UpdateParameters") == 0) {
 		if (!sim_streq_ci(pj_str(ds, "_owner"), owner)) {
-			pbi_error(r, 400, "InvalidRequest", "Only the dataset "
-			    "owner can update parameters; take over the "
-			    "dataset first");
+			sim_pbi_error(r, 400, "InvalidRequest", "Only the "
+			    "dataset owner can update parameters; take over "
+			    "the dataset first");
 			goto done;
 		}
 		b = sim_body_json(r);
 		ud = pj_arr(b, "updateDetails");
 		if (ud == NULL || json_object_array_length(ud) == 0 ||
 		    json_object_array_length(ud) > 100) {
-			pbi_error(r, 400, "InvalidRequest", "updateDetails "
+			sim_pbi_error(r, 400, "InvalidRequest", "updateDetails "
 			    "must hold 1 to 100 parameters");
 			goto done;
 		}
@@ -519,16 +521,16 @@ ws_datasets(struct req *r, struct json_object *ws, int coll)
 			nm = pj_str(e, "name");
 			if (nm == NULL || sim_find(pj_arr(ds, "_parameters"),
 			    "name", nm) == NULL) {
-				pbi_error(r, 400, "InvalidRequest", "Parameter "
-				    "'%s' does not exist (names are case "
-				    "sensitive)", nm ? nm : "");
+				sim_pbi_error(r, 400, "InvalidRequest",
+				    "Parameter '%s' does not exist (names are "
+				    "case sensitive)", nm ? nm : "");
 				goto done;
 			}
 			for (j = 0; j < i; j++)
 				if (sim_streq_ci(pj_str(
 				    json_object_array_get_idx(ud, j), "name"),
 				    nm)) {
-					pbi_error(r, 400, "InvalidRequest",
+					sim_pbi_error(r, 400, "InvalidRequest",
 					    "Duplicate parameter '%s'", nm);
 					goto done;
 				}
@@ -550,8 +552,8 @@ ws_datasets(struct req *r, struct json_object *ws, int coll)
 	} else if (op && strcmp(op, "Default.SetAllConnections") == 0) {
 		b = sim_body_json(r);
 		if (pj_str(b, "connectionString") == NULL) {
-			pbi_error(r, 400, "InvalidRequest", "connectionString "
-			    "is required");
+			sim_pbi_error(r, 400, "InvalidRequest",
+			    "connectionString is required");
 			goto done;
 		}
 		o = json_object_new_object();
@@ -605,7 +607,7 @@ ws_datasets(struct req *r, struct json_object *ws, int coll)
 			sim_pbi_reply_list(r, "refreshes", val, 0);
 		}
 	} else
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 done:
 	json_object_put(b);
 }
@@ -619,7 +621,7 @@ sim_pbi_gateways(struct req *r)
 	size_t			 i, j;
 
 	if (r->nseg != 6 || strcmp(r->seg[4], "datasources") != 0) {
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 		return;
 	}
 	for (i = 0; wsa != NULL && i < json_object_array_length(wsa); i++) {
@@ -643,7 +645,7 @@ sim_pbi_gateways(struct req *r)
 				    "credentialDetails.credentialType") ==
 				    NULL) {
 					json_object_put(b);
-					pbi_error(r, 400, "InvalidRequest",
+					sim_pbi_error(r, 400, "InvalidRequest",
 					    "credentialDetails.credentialType "
 					    "is required");
 					return;
@@ -658,6 +660,6 @@ sim_pbi_gateways(struct req *r)
 			return;
 		}
 	}
-	pbi_error(r, 404, "PowerBIEntityNotFound", "Datasource '%s' was not "
-	    "found", r->seg[5]);
+	sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Datasource '%s' was "
+	    "not found", r->seg[5]);
 }

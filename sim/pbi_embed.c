@@ -45,15 +45,15 @@ embed_token(struct req *r, struct json_object *reps, struct json_object *dss,
 	if (json_object_array_length(reps) > MAXITEMS ||
 	    json_object_array_length(dss) > MAXITEMS ||
 	    (wss && json_object_array_length(wss) > MAXITEMS)) {
-		pbi_error(r, 400, "InvalidRequest", "The number of reports, "
-		    "datasets or target workspaces exceeds the limit of %d",
-		    MAXITEMS);
+		sim_pbi_error(r, 400, "InvalidRequest", "The number of "
+		    "reports, datasets or target workspaces exceeds the limit "
+		    "of %d", MAXITEMS);
 		goto done;
 	}
 	for (i = 0; i < json_object_array_length(reps); i++) {
 		id = json_object_get_string(json_object_array_get_idx(reps, i));
 		if ((it = sim_ws_find_item("_reports", id, &ws)) == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Report "
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Report "
 			    "'%s' was not found", id ? id : "");
 			goto done;
 		}
@@ -73,8 +73,8 @@ embed_token(struct req *r, struct json_object *reps, struct json_object *dss,
 	for (i = 0; wss != NULL && i < json_object_array_length(wss); i++) {
 		id = json_object_get_string(json_object_array_get_idx(wss, i));
 		if ((ws = sim_ws_find(id)) == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Workspace "
-			    "'%s' was not found", id ? id : "");
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound",
+			    "Workspace '%s' was not found", id ? id : "");
 			goto done;
 		}
 		if (sim_ws_access(r, ws) < R_MEMBER) {
@@ -85,8 +85,8 @@ embed_token(struct req *r, struct json_object *reps, struct json_object *dss,
 	for (i = 0; i < json_object_array_length(all); i++) {
 		id = json_object_get_string(json_object_array_get_idx(all, i));
 		if ((it = sim_ws_find_item("_datasets", id, &ws)) == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Dataset "
-			    "'%s' was not found", id ? id : "");
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound",
+			    "Dataset '%s' was not found", id ? id : "");
 			goto done;
 		}
 		if (sim_ws_access(r, ws) < R_MEMBER) {
@@ -102,15 +102,15 @@ embed_token(struct req *r, struct json_object *reps, struct json_object *dss,
 				covered = 1;
 		}
 		if (rls && !covered && r->pr.kind == PR_APP) {
-			pbi_error(r, 400, "InvalidRequest", "Creating embed "
-			    "token for accessing dataset %s requires "
+			sim_pbi_error(r, 400, "InvalidRequest", "Creating "
+			    "embed token for accessing dataset %s requires "
 			    "effective identity to be provided", id);
 			goto done;
 		}
 		if (!rls && covered) {
-			pbi_error(r, 400, "InvalidRequest", "Creating embed "
-			    "token for accessing dataset %s shouldn't have "
-			    "effective identity", id);
+			sim_pbi_error(r, 400, "InvalidRequest", "Creating "
+			    "embed token for accessing dataset %s shouldn't "
+			    "have effective identity", id);
 			goto done;
 		}
 	}
@@ -119,7 +119,7 @@ embed_token(struct req *r, struct json_object *reps, struct json_object *dss,
 		e = json_object_array_get_idx(idents, j);
 		if (pj_str(e, "username") == NULL ||
 		    strlen(pj_str(e, "username")) > 256) {
-			pbi_error(r, 400, "InvalidRequest", "Effective "
+			sim_pbi_error(r, 400, "InvalidRequest", "Effective "
 			    "identity username is required (max 256 "
 			    "characters)");
 			goto done;
@@ -171,7 +171,7 @@ sim_pbi_generate_v2(struct req *r)
 	struct json_object	*b = sim_body_json(r), *reps, *dss, *wss;
 
 	if (b == NULL) {
-		pbi_error(r, 400, "InvalidRequest", "Body required");
+		sim_pbi_error(r, 400, "InvalidRequest", "Body required");
 		return;
 	}
 	reps = ids_of(pj_arr(b, "reports"));
@@ -179,8 +179,8 @@ sim_pbi_generate_v2(struct req *r)
 	wss = ids_of(pj_arr(b, "targetWorkspaces"));
 	if (json_object_array_length(reps) + json_object_array_length(dss)
 	    == 0)
-		pbi_error(r, 400, "InvalidRequest", "At least one report or "
-		    "dataset is required");
+		sim_pbi_error(r, 400, "InvalidRequest", "At least one report "
+		    "or dataset is required");
 	else
 		embed_token(r, reps, dss, wss, pj_arr(b, "identities"),
 		    pj_int(b, "lifetimeInMinutes", 0));

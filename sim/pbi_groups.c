@@ -58,10 +58,11 @@ sim_pbi_groups_list(struct req *r)
 		ws = json_object_array_get_idx(arr, i);
 		if (!ws_visible_to(r, ws))
 			continue;
-		m = sim_pbi_name_filter(sim_q(r, "$filter"), pj_str(ws, "name"));
+		m = sim_pbi_name_filter(sim_q(r, "$filter"), pj_str(ws,
+		    "name"));
 		if (m < 0) {
 			json_object_put(val);
-			pbi_error(r, 400, "InvalidRequest", "Unsupported "
+			sim_pbi_error(r, 400, "InvalidRequest", "Unsupported "
 			    "$filter");
 			return;
 		}
@@ -69,7 +70,7 @@ sim_pbi_groups_list(struct req *r)
 			continue;
 		if ((long)json_object_array_length(val) >= top)
 			break;
-		ws_settle(ws);
+		sim_ws_settle(ws);
 		json_object_array_add(val, sim_pub(ws, 1));
 	}
 	sim_pbi_reply_list(r, "groups", val, 1);
@@ -113,25 +114,25 @@ sim_pbi_groups_create(struct req *r)
 
 	v2 = sim_q(r, "workspaceV2");
 	if (v2 != NULL && strcasecmp(v2, "true") != 0) {
-		pbi_error(r, 400, "InvalidRequest", "workspaceV2 only "
+		sim_pbi_error(r, 400, "InvalidRequest", "workspaceV2 only "
 		    "accepts true");
 		goto done;
 	}
 	if (name == NULL || *name == '\0') {
-		pbi_error(r, 400, "InvalidRequest", "Workspace name is "
+		sim_pbi_error(r, 400, "InvalidRequest", "Workspace name is "
 		    "required");
 		goto done;
 	}
 	if (name_taken(name, NULL)) {
 		/* api-facts 3.1: names are unique in the tenant */
-		pbi_error_pbi(r, 409, "PowerBIEntityAlreadyExists", NULL);
+		sim_pbi_error_pbi(r, 409, "PowerBIEntityAlreadyExists", NULL);
 		goto done;
 	}
 	sim_pbi_caller_key(r, owner, sizeof(owner));
 	if (r->pr.kind == PR_APP && owned_count(owner) >= pj_int(pj_obj(g.state,
 	    "tenant"), "workspaceLimit", 1000)) {
 		/* api-facts 6.11: 1,000 workspaces per SP or profile */
-		pbi_error(r, 400, "WorkspaceLimitExceeded", "The service "
+		sim_pbi_error(r, 400, "WorkspaceLimitExceeded", "The service "
 		    "principal or profile has reached its limit of "
 		    "workspaces");
 		goto done;
@@ -185,8 +186,7 @@ sim_pbi_group(struct req *r, struct json_object *ws)
 
 	if (strcmp(r->method, "GET") == 0) {
 		p = sim_pub(ws, 1);
-		pj_add_str(p, "@odata.context", SIM_PBI_CTX
-		    "groups/$entity");
+		pj_add_str(p, "@odata.context", SIM_PBI_CTX "groups/$entity");
 		sim_reply_json(r, 200, p);
 	} else if (sim_ws_access(r, ws) < R_ADMIN)
 		sim_pbi_not_authorized(r);
@@ -198,22 +198,19 @@ sim_pbi_group(struct req *r, struct json_object *ws)
 		const char *nm = pj_str(b, "name");
 
 		if (nm != NULL && name_taken(nm, ws))
-			pbi_error_pbi(r, 409,
-			    "PowerBIEntityAlreadyExists", NULL);
+			sim_pbi_error_pbi(r, 409, "PowerBIEntityAlreadyExists",
+			    NULL);
 		else {
 			if (nm != NULL)
 				pj_add_str(ws, "name", nm);
-			if (pj_str(b,
-			    "defaultDatasetStorageFormat"))
-				pj_add_str(ws,
-				    "defaultDatasetStorageFormat",
-				    pj_str(b,
-				    "defaultDatasetStorageFormat"));
+			if (pj_str(b, "defaultDatasetStorageFormat"))
+				pj_add_str(ws, "defaultDatasetStorageFormat",
+				    pj_str(b, "defaultDatasetStorageFormat"));
 			sim_reply_empty(r, 200);
 		}
 		json_object_put(b);
 	} else
-		pbi_no_method(r, "GET, DELETE, PATCH");
+		sim_pbi_no_method(r, "GET, DELETE, PATCH");
 }
 
 static struct json_object *
@@ -268,8 +265,8 @@ sim_pbi_group_users(struct req *r, struct json_object *ws)
 	if (r->nseg == 6 && strcmp(r->method, "DELETE") == 0) {
 		e = member_find(ws, r->seg[5], sim_q(r, "profileId"));
 		if (e == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "User '%s' "
-			    "is not a member of the workspace", r->seg[5]);
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound", "User "
+			    "'%s' is not a member of the workspace", r->seg[5]);
 			return;
 		}
 		sim_arr_del(pj_arr(ws, "_users"), e);
@@ -278,7 +275,8 @@ sim_pbi_group_users(struct req *r, struct json_object *ws)
 	}
 	if (r->nseg != 5 || (strcmp(r->method, "POST") != 0 &&
 	    strcmp(r->method, "PUT") != 0)) {
-		pbi_no_method(r, r->nseg == 5 ? "GET, POST, PUT" : "DELETE");
+		sim_pbi_no_method(r, r->nseg == 5 ? "GET, POST, PUT" :
+		    "DELETE");
 		return;
 	}
 	b = sim_body_json(r);
@@ -288,11 +286,11 @@ sim_pbi_group_users(struct req *r, struct json_object *ws)
 	pt = pj_str(b, "principalType");
 	ar = pj_str(b, "groupUserAccessRight");
 	pid = pj_path_str(b, "profile.id");
-	if (id == NULL || pt == NULL || ar == NULL || sim_pbi_right_rank(ar) <= 0 ||
-	    (strcmp(pt, "User") != 0 && strcmp(pt, "Group") != 0 &&
-	    strcmp(pt, "App") != 0)) {
-		pbi_error(r, 400, "InvalidRequest", "identifier, principalType "
-		    "(User|Group|App) and groupUserAccessRight "
+	if (id == NULL || pt == NULL || ar == NULL ||
+	    sim_pbi_right_rank(ar) <= 0 || (strcmp(pt, "User") != 0 &&
+	    strcmp(pt, "Group") != 0 && strcmp(pt, "App") != 0)) {
+		sim_pbi_error(r, 400, "InvalidRequest", "identifier, "
+		    "principalType (User|Group|App) and groupUserAccessRight "
 		    "(Admin|Member|Contributor|Viewer) are required");
 		goto done;
 	}
@@ -301,8 +299,8 @@ sim_pbi_group_users(struct req *r, struct json_object *ws)
 		sp = sim_find_ci(pj_arr(g.state, "servicePrincipals"), "id",
 		    id);
 		if (sp == NULL || !sim_visible(sp)) {
-			pbi_error(r, 400, "InvalidRequest", "Principal '%s' "
-			    "of type App was not found in the directory "
+			sim_pbi_error(r, 400, "InvalidRequest", "Principal "
+			    "'%s' of type App was not found in the directory "
 			    "(use the service principal object id)", id);
 			goto done;
 		}
@@ -311,20 +309,20 @@ sim_pbi_group_users(struct req *r, struct json_object *ws)
 			    pid);
 			if (prof == NULL || !sim_streq_ci(pj_str(prof,
 			    "_appId"), pj_str(sp, "appId"))) {
-				pbi_error(r, 404, "PowerBIEntityNotFound",
+				sim_pbi_error(r, 404, "PowerBIEntityNotFound",
 				    "Profile '%s' was not found", pid);
 				goto done;
 			}
 		}
 	} else if (pid != NULL) {
-		pbi_error(r, 400, "InvalidRequest", "profile is only valid "
+		sim_pbi_error(r, 400, "InvalidRequest", "profile is only valid "
 		    "for principalType App");
 		goto done;
 	}
 	e = member_find(ws, id, pid);
 	if (strcmp(r->method, "POST") == 0) {
 		if (e != NULL) {
-			pbi_error(r, 400,
+			sim_pbi_error(r, 400,
 			    "AddingAlreadyExistsGroupUserNotSupportedError",
 			    "Principal '%s' already has access to the "
 			    "workspace", id);
@@ -338,11 +336,13 @@ sim_pbi_group_users(struct req *r, struct json_object *ws)
 		    prof ? pj_str(prof, "displayName") : NULL);
 	} else {
 		if (e == NULL) {
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Principal "
-			    "'%s' is not a member of the workspace", id);
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound",
+			    "Principal '%s' is not a member of the workspace",
+			    id);
 			goto done;
 		}
-		pj_add_str(e, "groupUserAccessRight", sim_pbi_rights[sim_pbi_right_rank(ar)]);
+		pj_add_str(e, "groupUserAccessRight",
+		    sim_pbi_rights[sim_pbi_right_rank(ar)]);
 	}
 	sim_reply_empty(r, 200);
 done:

@@ -161,7 +161,7 @@ sim_ws_dataset_json(struct json_object *ws, struct json_object *ds, int coll)
 
 /* Public JSON of report rep in ws (new reference). */
 struct json_object *
-ws_report_json(struct json_object *ws, struct json_object *rep, int coll)
+sim_ws_report_json(struct json_object *ws, struct json_object *rep, int coll)
 {
 	struct json_object	*o = json_object_new_object();
 	char			 u[400];
@@ -200,7 +200,7 @@ ws_report_json(struct json_object *ws, struct json_object *rep, int coll)
 
 /* Seed form of a workspace to the internal form (in place). */
 void
-pbi_normalize_ws(struct json_object *ws, int coll, const char *basedir)
+sim_ws_normalize(struct json_object *ws, int coll, const char *basedir)
 {
 	struct json_object	*a, *e, *n, *ds, *reps, *dss;
 	char			 id[37], path[4096], ts[40];
@@ -379,11 +379,11 @@ import_complete(struct json_object *ws, struct json_object *imp, int coll)
 		sim_iso(sim_now_ms(), 0, ts, sizeof(ts));
 		pj_add_str(rep, "_importedAt", ts);
 		json_object_array_add(sim_arr(imp, "reports"),
-		    ws_report_json(ws, rep, coll));
+		    sim_ws_report_json(ws, rep, coll));
 	}
 	pj_add_str(ds, "_file", key);
-	json_object_array_add(sim_arr(imp, "datasets"), sim_ws_dataset_json(ws, ds,
-	    coll));
+	json_object_array_add(sim_arr(imp, "datasets"), sim_ws_dataset_json(ws,
+	    ds, coll));
 	pj_add_str(imp, "importState", "Succeeded");
 }
 
@@ -392,7 +392,7 @@ import_complete(struct json_object *ws, struct json_object *imp, int coll)
  * (api-facts 6.1) and capacity assignment (6.3).  Caller holds g.mu.
  */
 void
-ws_settle(struct json_object *ws)
+sim_ws_settle(struct json_object *ws)
 {
 	struct json_object	*imps = pj_arr(ws, "_imports"), *imp, *as, *cap;
 	int64_t			 now = sim_now_ms(), el;

@@ -32,7 +32,7 @@ sim_pbi_profiles(struct req *r)
 		f = sim_q(r, "$filter");
 		if (f != NULL && (sim_filter_eq(f, keys, vals, 2) != 1 ||
 		    strcasecmp(keys[0], "displayName") != 0)) {
-			pbi_error(r, 400, "InvalidRequest", "Unsupported "
+			sim_pbi_error(r, 400, "InvalidRequest", "Unsupported "
 			    "$filter");
 			return;
 		}
@@ -56,8 +56,8 @@ sim_pbi_profiles(struct req *r)
 		b = sim_body_json(r);
 		name = pj_str(b, "displayName");
 		if (name == NULL || *name == '\0') {
-			pbi_error(r, 400, "InvalidRequest", "displayName is "
-			    "required");
+			sim_pbi_error(r, 400, "InvalidRequest", "displayName "
+			    "is required");
 		} else {
 			for (i = 0; i < json_object_array_length(arr); i++) {
 				p = json_object_array_get_idx(arr, i);
@@ -68,7 +68,7 @@ sim_pbi_profiles(struct req *r)
 					break;
 			}
 			if (i < json_object_array_length(arr)) {
-				pbi_error_pbi(r, 409,
+				sim_pbi_error_pbi(r, 409,
 				    "PowerBIEntityAlreadyExists", NULL);
 			} else {
 				p = json_object_new_object();
@@ -88,8 +88,8 @@ sim_pbi_profiles(struct req *r)
 	}
 	p = r->nseg == 4 ? sim_find_ci(arr, "id", r->seg[3]) : NULL;
 	if (p == NULL || !sim_streq_ci(pj_str(p, "_appId"), r->pr.appid)) {
-		pbi_error(r, 404, "PowerBIEntityNotFound", "Profile '%s' was "
-		    "not found", r->nseg >= 4 ? r->seg[3] : "");
+		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Profile '%s' "
+		    "was not found", r->nseg >= 4 ? r->seg[3] : "");
 		return;
 	}
 	if (strcmp(r->method, "GET") == 0)
@@ -123,5 +123,5 @@ sim_pbi_profiles(struct req *r)
 		sim_arr_del(arr, p);
 		sim_reply_empty(r, 200);
 	} else
-		pbi_no_method(r, "GET, PUT, DELETE");
+		sim_pbi_no_method(r, "GET, PUT, DELETE");
 }

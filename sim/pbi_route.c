@@ -23,7 +23,7 @@ sp_allowed(struct req *r)
 	if (!pj_bool(pb, "allowServicePrincipals", 1))
 		return 0;
 	grp = pj_str(pb, "servicePrincipalGroup");
-	if (grp != NULL && *grp != '\0' && !graph_is_member(grp, r->pr.oid))
+	if (grp != NULL && *grp != '\0' && !sim_dir_is_member(grp, r->pr.oid))
 		return 0;
 	return 1;
 }
@@ -33,7 +33,7 @@ sp_allowed(struct req *r)
  * powerbi-rest.swagger.json defines for its path and those pbisim
  * implements.  A literal segment comes before a "*" that would match it.
  */
-static const struct sim_route pbi_routes[] = {
+static const struct sim_route myorg_routes[] = {
 	{ "groups", "GET, POST", "GET, POST" },
 	{ "groups/*", "GET, DELETE, PATCH", "GET, DELETE, PATCH" },
 	{ "groups/*/users", "GET, POST, PUT", "GET, POST, PUT" },
@@ -81,7 +81,7 @@ static const struct sim_route pbi_routes[] = {
 };
 
 void
-pbi_route(struct req *r)
+sim_pbi_route(struct req *r)
 {
 	struct json_object	*ws, *p;
 	const char		*prof, *s2, *s4;
@@ -97,22 +97,22 @@ pbi_route(struct req *r)
 	    *prof != '\0') {
 		p = sim_find_ci(pj_arr(g.state, "profiles"), "id", prof);
 		if (r->pr.kind != PR_APP) {
-			pbi_error(r, 400, "InvalidRequest", "Profiles can only "
-			    "be used by a service principal");
+			sim_pbi_error(r, 400, "InvalidRequest", "Profiles can "
+			    "only be used by a service principal");
 			return;
 		}
 		if (p == NULL || !sim_streq_ci(pj_str(p, "_appId"),
 		    r->pr.appid)) {
 			/* emulator choice, see pbisim(1) */
-			pbi_error(r, 404, "PowerBIEntityNotFound", "Profile "
-			    "'%s' was not found", prof);
+			sim_pbi_error(r, 404, "PowerBIEntityNotFound",
+			    "Profile '%s' was not found", prof);
 			return;
 		}
 		snprintf(r->pr.profile, sizeof(r->pr.profile), "%s",
 		    pj_str(p, "id"));
 		sim_log_principal(r, r->pr.appid, r->pr.profile);
 	}
-	if (pbi_route_check(r, 2, pbi_routes) != 0)
+	if (sim_route_check(r, 2, myorg_routes) != 0)
 		return;
 	s2 = r->seg[2];
 	if (strcmp(s2, "groups") == 0) {
@@ -122,7 +122,7 @@ pbi_route(struct req *r)
 			else if (strcmp(r->method, "POST") == 0)
 				sim_pbi_groups_create(r);
 			else
-				pbi_no_method(r, "GET, POST");
+				sim_pbi_no_method(r, "GET, POST");
 			return;
 		}
 		if ((ws = sim_ws_get(r, r->seg[3], R_VIEWER)) == NULL)
@@ -155,12 +155,12 @@ pbi_route(struct req *r)
 				if (sim_ws_access(r, ws) < R_CONTRIB)
 					sim_pbi_not_authorized(r);
 				else
-					ws_import_post(r, ws, 0);
+					sim_ws_import_post(r, ws, 0);
 			} else if (strcmp(r->method, "GET") == 0)
-				ws_import_get(r, ws, r->nseg == 6 ? r->seg[5] :
-				    NULL, 0);
+				sim_ws_import_get(r, ws, r->nseg == 6 ?
+				    r->seg[5] : NULL, 0);
 			else
-				pbi_no_method(r, "GET, POST");
+				sim_pbi_no_method(r, "GET, POST");
 		} else if (strcmp(s4, "reports") == 0)
 			sim_pbi_reports(r, ws);
 		else if (strcmp(s4, "datasets") == 0) {
@@ -168,9 +168,9 @@ pbi_route(struct req *r)
 			    sim_ws_access(r, ws) < R_CONTRIB)
 				sim_pbi_not_authorized(r);
 			else
-				ws_datasets(r, ws, 0);
+				sim_ws_datasets(r, ws, 0);
 		} else
-			pbi_no_route(r);
+			sim_pbi_no_route(r);
 	} else if (strcmp(s2, "profiles") == 0)
 		sim_pbi_profiles(r);
 	else if (strcmp(s2, "capacities") == 0 && strcmp(r->method, "GET") ==
@@ -191,5 +191,5 @@ pbi_route(struct req *r)
 		else
 			sim_pbi_reply_list(r, s2, json_object_new_array(), 0);
 	} else
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 }

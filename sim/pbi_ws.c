@@ -76,7 +76,7 @@ sim_ws_access(const struct req *r, struct json_object *ws)
 				continue;
 		} else if (sim_streq_ci(pt, "Group")) {
 			if (r->pr.profile[0] != '\0' ||
-			    !graph_is_member(id, r->pr.oid))
+			    !sim_dir_is_member(id, r->pr.oid))
 				continue;
 		} else
 			continue;
@@ -103,7 +103,7 @@ sim_ws_get(struct req *r, const char *id, int need)
 	struct json_object	*ws = sim_ws_find(id);
 
 	if (ws == NULL) {
-		pbi_error(r, 404, "PowerBIEntityNotFound", "Workspace '%s' "
+		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Workspace '%s' "
 		    "was not found", id);
 		return NULL;
 	}
@@ -111,7 +111,7 @@ sim_ws_get(struct req *r, const char *id, int need)
 		sim_pbi_not_authorized(r);
 		return NULL;
 	}
-	ws_settle(ws);
+	sim_ws_settle(ws);
 	return ws;
 }
 
@@ -123,7 +123,7 @@ sim_ws_find_item(const char *kind, const char *id, struct json_object **wsout)
 
 	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {
 		ws = json_object_array_get_idx(a, i);
-		ws_settle(ws);
+		sim_ws_settle(ws);
 		if ((o = sim_find_ci(pj_arr(ws, kind), "id", id)) != NULL) {
 			*wsout = ws;
 			return o;
@@ -171,7 +171,8 @@ sim_pbi_topskip(struct req *r, long *top, long *skip, long max)
 	*top = t ? strtol(t, NULL, 10) : max;
 	*skip = s ? strtol(s, NULL, 10) : 0;
 	if (*top < 1 || *top > max || *skip < 0) {
-		pbi_error(r, 400, "InvalidRequest", "Invalid $top or $skip");
+		sim_pbi_error(r, 400, "InvalidRequest", "Invalid $top or "
+		    "$skip");
 		return -1;
 	}
 	return 0;

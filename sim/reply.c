@@ -11,7 +11,8 @@
 #include <string.h>
 
 void
-pbi_error(struct req *r, int status, const char *code, const char *fmt, ...)
+sim_pbi_error(struct req *r, int status, const char *code, const char *fmt,
+    ...)
 {
 	struct json_object	*o, *e;
 	char			 msg[1024];
@@ -30,7 +31,7 @@ pbi_error(struct req *r, int status, const char *code, const char *fmt, ...)
 
 /* api-facts 3.0: the {"error":{"code","pbi.error":{...}}} form. */
 void
-pbi_error_pbi(struct req *r, int status, const char *code,
+sim_pbi_error_pbi(struct req *r, int status, const char *code,
     struct json_object *params)
 {
 	struct json_object	*o, *e, *p;
@@ -48,19 +49,19 @@ pbi_error_pbi(struct req *r, int status, const char *code,
 	sim_reply_json(r, status, o);
 }
 
-/* A route pbisim does not know (pbi_route's fallback, used everywhere). */
+/* A route pbisim does not know (the fallback of every router). */
 void
-pbi_no_route(struct req *r)
+sim_pbi_no_route(struct req *r)
 {
-	pbi_error(r, 404, "NotFound", "Unsupported route");
+	sim_pbi_error(r, 404, "NotFound", "Unsupported route");
 }
 
 /* A known path with a method the service does not define for it. */
 void
-pbi_no_method(struct req *r, const char *allow)
+sim_pbi_no_method(struct req *r, const char *allow)
 {
 	sim_add_header(r, "Allow", allow);
-	pbi_error(r, 405, "MethodNotAllowed", "The requested resource does "
+	sim_pbi_error(r, 405, "MethodNotAllowed", "The requested resource does "
 	    "not support http method '%s'", r->method);
 }
 
@@ -112,7 +113,7 @@ route_match(const struct req *r, int first, const char *path)
  * -1 after answering.
  */
 int
-pbi_route_check(struct req *r, int first, const struct sim_route *tab)
+sim_route_check(struct req *r, int first, const struct sim_route *tab)
 {
 	char	 allow[80] = "";
 	size_t	 n;
@@ -131,9 +132,9 @@ pbi_route_check(struct req *r, int first, const struct sim_route *tab)
 		    tab->allow);
 	}
 	if (!known || allowed)
-		pbi_no_route(r);
+		sim_pbi_no_route(r);
 	else
-		pbi_no_method(r, allow);
+		sim_pbi_no_method(r, allow);
 	return -1;
 }
 
@@ -141,7 +142,7 @@ pbi_route_check(struct req *r, int first, const struct sim_route *tab)
 void
 sim_pbi_not_authorized(struct req *r)
 {
-	pbi_error_pbi(r, 401, "PowerBINotAuthorizedException", NULL);
+	sim_pbi_error_pbi(r, 401, "PowerBINotAuthorizedException", NULL);
 }
 
 /*
@@ -166,7 +167,8 @@ sim_pbi_reply_list(struct req *r, const char *ctxname, struct json_object *val,
 
 /* api-facts 2.3: error shape with innerError carrying the request id. */
 void
-graph_error(struct req *r, int status, const char *code, const char *msg)
+sim_graph_error(struct req *r, int status, const char *code,
+    const char *msg)
 {
 	struct json_object	*o, *e, *in;
 	const char		*crid = sim_hdr(r, "client-request-id");

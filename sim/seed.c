@@ -94,7 +94,7 @@ struct scopedef {
 	const char	*id;
 };
 
-static const struct scopedef pbi_scopes[] = {
+static const struct scopedef powerbi_scopes[] = {
 	{ "App.Read.All", "8b01a991-5a5a-47f8-91a2-84d6bfd72c02" },
 	{ "Capacity.Read.All", NULL }, { "Capacity.ReadWrite.All", NULL },
 	{ "Content.Create", NULL }, { "Dashboard.Read.All", NULL },
@@ -111,7 +111,7 @@ static const struct scopedef pbi_scopes[] = {
 	{ "UserState.ReadWrite.All", NULL }, { NULL, NULL }
 };
 
-static const struct scopedef graph_scopes[] = {
+static const struct scopedef msgraph_scopes[] = {
 	{ "User.Read", "e1fe6dd8-ba31-4d61-89e7-88639da4683d" },
 	{ "Directory.AccessAsUser.All", "0e263e50-5827-48a4-b97c-d940288653c7" },
 	{ "Directory.Read.All", "06da0dbc-49e2-44d2-8312-53f166ab848a" },
@@ -126,7 +126,7 @@ static const struct scopedef graph_scopes[] = {
 	{ NULL, NULL }
 };
 
-static const struct scopedef graph_roles[] = {
+static const struct scopedef msgraph_roles[] = {
 	{ "Application.ReadWrite.All", "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9" },
 	{ "Application.ReadWrite.OwnedBy",
 	    "18a4783c-866b-4cc7-a460-3d5e5662c884" },
@@ -267,24 +267,25 @@ sim_seed_normalize(struct json_object *seed, const char *basedir)
 	a = pj_arr(seed, "applications");
 	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {
 		n = sim_pub(json_object_array_get_idx(a, i), 0);
-		entra_normalize_app(n);
+		sim_dir_normalize_app(n);
 		json_object_array_add(arr, n);
 	}
 
 	arr = sim_arr(st, "servicePrincipals");
 	wk = pj_obj(seed, "wellKnownServicePrincipals");
 	if (pj_bool(wk, "powerBI", 1) || pj_obj(wk, "powerBI") != NULL) {
-		n = graph_sp_new(SIM_PBI_APPID, "Power BI Service",
+		n = sim_dir_sp_new(SIM_PBI_APPID, "Power BI Service",
 		    pj_str(pj_obj(wk, "powerBI"), "id"));
-		pj_add(n, "oauth2PermissionScopes", scope_list(pbi_scopes, 0));
+		pj_add(n, "oauth2PermissionScopes",
+		    scope_list(powerbi_scopes, 0));
 		json_object_array_add(arr, n);
 	}
 	if (pj_bool(wk, "graph", 1) || pj_obj(wk, "graph") != NULL) {
-		n = graph_sp_new(SIM_GRAPH_APPID, "Microsoft Graph",
+		n = sim_dir_sp_new(SIM_GRAPH_APPID, "Microsoft Graph",
 		    pj_str(pj_obj(wk, "graph"), "id"));
 		pj_add(n, "oauth2PermissionScopes",
-		    scope_list(graph_scopes, 0));
-		pj_add(n, "appRoles", scope_list(graph_roles, 1));
+		    scope_list(msgraph_scopes, 0));
+		pj_add(n, "appRoles", scope_list(msgraph_roles, 1));
 		json_object_array_add(arr, n);
 	}
 	a = pj_arr(seed, "servicePrincipals");
@@ -294,7 +295,7 @@ sim_seed_normalize(struct json_object *seed, const char *basedir)
 		    sim_find(arr, "appId", s) != NULL)
 			continue;
 		t = sim_find(pj_arr(st, "applications"), "appId", s);
-		n = graph_sp_new(s, pj_str(o, "displayName") ?
+		n = sim_dir_sp_new(s, pj_str(o, "displayName") ?
 		    pj_str(o, "displayName") : pj_str(t, "displayName"),
 		    pj_str(o, "id"));
 		json_object_array_add(arr, n);
@@ -373,7 +374,7 @@ sim_seed_normalize(struct json_object *seed, const char *basedir)
 	a = pj_arr(seed, "workspaces");
 	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {
 		n = sim_pub(json_object_array_get_idx(a, i), 0);
-		pbi_normalize_ws(n, 0, basedir);
+		sim_ws_normalize(n, 0, basedir);
 		json_object_array_add(arr, n);
 	}
 
@@ -404,7 +405,7 @@ sim_seed_normalize(struct json_object *seed, const char *basedir)
 			if (pj_str(w, "workspaceCollectionName") == NULL)
 				pj_add_str(w, "workspaceCollectionName",
 				    pj_str(o, "name"));
-			pbi_normalize_ws(w, 1, basedir);
+			sim_ws_normalize(w, 1, basedir);
 			json_object_array_add(t, w);
 		}
 		json_object_array_add(arr, n);

@@ -210,7 +210,7 @@ process(struct req *r)
 	pthread_mutex_lock(&g.mu);
 	faulty = sim_fault_applies(r);
 	if (r->toobig) {
-		pbi_error(r, 413, "RequestEntityTooLarge",
+		sim_pbi_error(r, 413, "RequestEntityTooLarge",
 		    "request body too large");
 		goto done;
 	}
@@ -248,25 +248,25 @@ process(struct req *r)
 		sim_control_route(r);
 		break;
 	case SVC_ENTRA:
-		entra_route(r);
+		sim_entra_route(r);
 		break;
 	case SVC_GRAPH:
-		graph_route(r);
+		sim_graph_route(r);
 		break;
 	case SVC_PBI:
-		pbi_route(r);
+		sim_pbi_route(r);
 		break;
 	case SVC_COLL:
-		coll_route(r);
+		sim_coll_route(r);
 		break;
 	case SVC_BLOB:
-		blob_route(r);
+		sim_blob_route(r);
 		break;
 	case SVC_ARM:
-		arm_route(r);
+		sim_arm_route(r);
 		break;
 	default:
-		pbi_error(r, 404, "NotFound", "no such route");
+		sim_pbi_error(r, 404, "NotFound", "no such route");
 		break;
 	}
 	if (commit500 && r->status < 400) {

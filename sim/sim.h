@@ -229,7 +229,8 @@ void		 sim_log_release(void);
 
 /* faults.c */
 int		 sim_fault_applies(const struct req *);
-void		 sim_faults_to_json(struct json_object *, const struct faults *);
+void		 sim_faults_to_json(struct json_object *,
+		    const struct faults *);
 int		 sim_faults_from_json(struct json_object *);
 void		 sim_faults_reset_limits(void);
 const char	*sim_fault_who(struct req *, char *, size_t);
@@ -253,16 +254,16 @@ struct MHD_Daemon *sim_server_start(struct sockaddr_in *, const char *cert,
 void		 sim_server_stop(struct MHD_Daemon *);
 
 /* directory.c */
-struct json_object *graph_sp_new(const char *appid, const char *name,
+struct json_object *sim_dir_sp_new(const char *appid, const char *name,
 		    const char *id);
-int		 graph_is_member(const char *groupid, const char *oid);
-void		 entra_normalize_app(struct json_object *app);
+int		 sim_dir_is_member(const char *groupid, const char *oid);
+void		 sim_dir_normalize_app(struct json_object *app);
 struct json_object *sim_dir_app_by_appid(const char *appid);
 struct json_object *sim_dir_sp_by_appid(const char *appid);
 struct json_object *sim_dir_user_by_upn(const char *upn);
 
 /* auth.c */
-const char	*entra_resource_of(const char *aud);
+const char	*sim_resource_of(const char *aud);
 int		 sim_auth(struct req *, int pbi);
 
 /* reply.c */
@@ -278,37 +279,37 @@ struct sim_route {
 	const char	*served;
 };
 
-void		 pbi_error(struct req *, int, const char *, const char *, ...)
-		    __attribute__((format(printf, 4, 5)));
-void		 pbi_error_pbi(struct req *, int, const char *,
+void		 sim_pbi_error(struct req *, int, const char *, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+void		 sim_pbi_error_pbi(struct req *, int, const char *,
 		    struct json_object *params);
-void		 pbi_no_route(struct req *);
-void		 pbi_no_method(struct req *, const char *allow);
-int		 pbi_route_check(struct req *, int first,
+void		 sim_pbi_no_route(struct req *);
+void		 sim_pbi_no_method(struct req *, const char *allow);
+int		 sim_route_check(struct req *, int first,
 		    const struct sim_route *);
 void		 sim_pbi_not_authorized(struct req *);
 void		 sim_pbi_reply_list(struct req *, const char *ctxname,
 		    struct json_object *val, int count);
-void		 graph_error(struct req *, int, const char *, const char *);
+void		 sim_graph_error(struct req *, int, const char *, const char *);
 void		 sim_entra_error(struct req *, int, const char *error, int code,
 		    const char *, ...) __attribute__((format(printf, 5, 6)));
 
 /* entra.c, entra_token.c */
-void		 entra_route(struct req *);
-void		 entra_devicecode_control(struct req *);
+void		 sim_entra_route(struct req *);
+void		 sim_entra_devicecode_control(struct req *);
 void		 sim_entra_token(struct req *);
 int		 sim_entra_parse_scope(struct req *, const char *scope,
 		    char *res, size_t, struct buf *names, int *dflt);
 
 /* graph.c */
-void		 graph_route(struct req *);
+void		 sim_graph_route(struct req *);
 
 /* pbi_route.c, pbi_content.c */
-void		 pbi_route(struct req *);
-void		 blob_route(struct req *);
+void		 sim_pbi_route(struct req *);
+void		 sim_blob_route(struct req *);
 
 /* collections.c */
-void		 coll_route(struct req *);
-void		 arm_route(struct req *);
+void		 sim_coll_route(struct req *);
+void		 sim_arm_route(struct req *);
 
 #endif /* PBISIM_SIM_H */
