@@ -10,8 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
 #define AUTH_STATUS_SYNOPSIS	"pbictl auth status\n"
 
 void
@@ -60,7 +58,7 @@ token_info(struct pbi_cmdctx *ctx, enum pbi_api api, struct json_object **out)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
 	err = pbi_auth_token(ctx->svc->auth, api, tok, 16384, &exp);
 	c = err ? NULL : pbi_jwt_claims(tok);
-	OPENSSL_cleanse(tok, 16384);
+	pbi_wipe(tok, 16384);
 	free(tok);
 	if (err != NULL)
 		return err;

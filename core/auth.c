@@ -897,17 +897,15 @@ pbi_jwt_claims(const char *token)
 }
 
 const struct pbi_err *
-pbi_cert_keycred(const char *path, struct json_object **out, char thumb[41])
+pbi_cert_public(const char *path, struct pbi_cert *c)
 {
-	struct json_object	*o;
-	unsigned char		*der = NULL, md[EVP_MAX_MD_SIZE], *b64;
-	unsigned int		 mdlen, i;
-	char			 subj[256], tb[64];
+	unsigned char		*der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
 	X509			*x;
 	FILE			*fp;
 	int			 n;
 
-	*out = NULL;
+	memset(c, 0, sizeof(*c));
 	if ((fp = fopen(path, "re")) == NULL)
 		return pbi_err_errno("cannot open certificate '%s'", path);
 	x = PEM_read_X509(fp, NULL, NULL, NULL);
@@ -916,29 +914,31 @@ pbi_cert_keycred(const char *path, struct json_object **out, char thumb[41])
 		return pbi_err(PBI_ERR_INPUT, "'%s' holds no PEM certificate",
 		    path);
 	if ((n = i2d_X509(x, &der)) <= 0 ||
-	    !X509_digest(x, EVP_sha1(), md, &mdlen) ||
-	    (b64 = malloc((size_t)n / 3 * 4 + 8)) == NULL) {
+	    !X509_digest(x, EVP_sha1(), md, &mdlen) || mdlen != 20 ||
+	    (c->der_b64 = malloc((size_t)n / 3 * 4 + 8)) == NULL) {
 		OPENSSL_free(der);
 		X509_free(x);
 		return pbi_err(PBI_ERR_INPUT, "cannot read certificate '%s': "
 		    "%s", path, ssl_why());
 	}
-	EVP_EncodeBlock(b64, der, n);
-	for (i = 0; i < mdlen && i < 20; i++)
-		snprintf(thumb + i * 2, 3, "%02X", md[i]);
-	X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
-	o = json_object_new_object();
-	pj_add_str(o, "type", "AsymmetricX509Cert");
-	pj_add_str(o, "usage", "Verify");
-	pj_add_str(o, "key", (const char *)b64);
-	pj_add_str(o, "displayName", subj);
-	EVP_EncodeBlock((unsigned char *)tb, md, (int)mdlen);
-	pj_add_str(o, "customKeyIdentifier", tb);
-	free(b64);
+	EVP_EncodeBlock((unsigned char *)c->der_b64, der, n);
+	for (i = 0; i < mdlen; i++)
+		snprintf(c->thumb + i * 2, 3, "%02X", md[i]);
+	EVP_EncodeBlock((unsigned char *)c->thumb_b64, md, (int)mdlen);
+	X509_NAME_oneline(X509_get_subject_name(x), c->subject,
+	    sizeof(c->subject));
 	OPENSSL_free(der);
 	X509_free(x);
-	*out = o;
 	return NULL;
+}
+
+void
+pbi_cert_release(struct pbi_cert *c)
+{
+	if (c == NULL)
+		return;
+	free(c->der_b64);
+	c->der_b64 = NULL;
 }
 
 void

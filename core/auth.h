@@ -98,14 +98,21 @@ struct json_object	*pbi_jwt_claims(const char *token);
  */
 const char		*pbi_aadsts_advice(const char *code);
 
+/* The public part of an X.509 certificate. */
+struct pbi_cert {
+	char	*der_b64;	/* the DER, base64 (pbi_cert_release) */
+	char	 thumb[41];	/* SHA-1 of the DER, upper-case hex */
+	char	 thumb_b64[32];	/* the same 20 bytes, base64 */
+	char	 subject[256];	/* "/CN=..." */
+};
+
 /*
- * The public part of the certificate in the PEM file path as a Graph
- * keyCredential: type AsymmetricX509Cert, usage Verify, key (base64 DER),
- * displayName (the subject), customKeyIdentifier (base64 SHA-1
- * thumbprint); thumb receives the thumbprint in hex.  A new reference.
+ * Read the certificate in the PEM file path into *c (release its
+ * contents with pbi_cert_release, which accepts a zeroed c).
  */
-const struct pbi_err	*pbi_cert_keycred(const char *path,
-			    struct json_object **out, char thumb[41]);
+const struct pbi_err	*pbi_cert_public(const char *path,
+			    struct pbi_cert *c);
+void			 pbi_cert_release(struct pbi_cert *c);
 
 /*
  * Read a secret from the file path: refused when group or others may

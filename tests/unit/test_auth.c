@@ -1,7 +1,8 @@
 /*
  * test_auth.c: the client assertion checked by an independent verifier
  * (OpenSSL's own signature check, x5t from X509_digest of the DER), the
- * clouds' endpoints and the advice for Entra errors.
+ * clouds' endpoints, the advice for Entra errors and a certificate's
+ * public part.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -236,6 +239,58 @@ advice_and_claims(void **state)
 	assert_null(pbi_jwt_claims("a.!!.c"));
 }
 
+/*
+ * The certificate's public part, checked against OpenSSL's own DER,
+ * digest and base64.
+ */
+static void
+certificate_public_part(void **state)
+{
+	const struct pbi_err	*err;
+	struct pbi_cert		 c;
+	unsigned char		*der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned char		 b64[8192], mdb64[64];
+	unsigned int		 mdlen, i;
+	char			 path[] = "/tmp/pbictl-cert-XXXXXX", hex[41];
+	FILE			*fp;
+	int			 fd, n;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(fp = fdopen(fd, "w"));
+	assert_int_equal(PEM_write_X509(fp, cert), 1);
+	fclose(fp);
+	assert_null(pbi_cert_public(path, &c));
+	n = i2d_X509(cert, &der);
+	assert_true(n > 0 && n * 4 / 3 + 8 < (int)sizeof(b64));
+	EVP_EncodeBlock(b64, der, n);
+	OPENSSL_free(der);
+	assert_string_equal(c.der_b64, (char *)b64);
+	assert_int_equal(X509_digest(cert, EVP_sha1(), md, &mdlen), 1);
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02X", md[i]);
+	assert_string_equal(c.thumb, hex);
+	EVP_EncodeBlock(mdb64, md, (int)mdlen);
+	assert_string_equal(c.thumb_b64, (char *)mdb64);
+	assert_string_equal(c.subject, "/CN=pbictl-test");
+	pbi_cert_release(&c);
+	assert_null(c.der_b64);
+	pbi_cert_release(&c);
+
+	/* Not a certificate; no file. */
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("hello\n", fp);
+	fclose(fp);
+	err = pbi_cert_public(path, &c);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_INPUT);
+	assert_null(c.der_b64);
+	unlink(path);
+	err = pbi_cert_public(path, &c);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_ERRNO);
+}
+
 int
 main(void)
 {
@@ -245,6 +300,7 @@ main(void)
 		cmocka_unit_test(assertions_differ_in_jti),
 		cmocka_unit_test(cloud_endpoints),
 		cmocka_unit_test(advice_and_claims),
+		cmocka_unit_test(certificate_public_part),
 	};
 
 	return cmocka_run_group_tests_name("auth", tests, make_cert, free_cert);
