@@ -152,7 +152,8 @@ cmd_auth(struct pbi_cmdctx *ctx, int argc, char **argv)
 	pj_add_str(o, "login", ctx->svc->ep.login);
 	toks = json_object_new_array();
 	pj_add(o, "tokens", toks);
-	for (api = PBI_API_GRAPH; api < PBI_API__MAX; api++) {
+	/* The two every command uses; ARM is for migrate only. */
+	for (api = PBI_API_GRAPH; api <= PBI_API_POWERBI; api++) {
 		if ((err = token_info(ctx, api, &t)) != NULL)
 			break;
 		json_object_array_add(toks, t);

@@ -24,29 +24,40 @@
 #define RENEW_BEFORE_S	120	/* renew a token this long before expiry */
 #define SECRET_MAX	4096
 
-/* api-facts 1.8. */
+/*
+ * api-facts 1.8.  Azure Resource Manager is the one of the cloud's login
+ * authority: Azure Government (management.usgovcloudapi.net) signs in at
+ * login.microsoftonline.us, so GCC, which signs in at the commercial
+ * authority, has the commercial ARM.
+ */
 static const struct {
 	const char	*name;
 	const char	*login;
 	const char	*graph;
 	const char	*powerbi;
 	const char	*pbi_resource;
+	const char	*arm;
 } clouds[] = {
 	{ "public", "https://login.microsoftonline.com",
 	  "https://graph.microsoft.com", "https://api.powerbi.com",
-	  "https://analysis.windows.net/powerbi/api" },
+	  "https://analysis.windows.net/powerbi/api",
+	  "https://management.azure.com" },
 	{ "usgov", "https://login.microsoftonline.com",
 	  "https://graph.microsoft.com", "https://api.powerbigov.us",
-	  "https://analysis.usgovcloudapi.net/powerbi/api" },
+	  "https://analysis.usgovcloudapi.net/powerbi/api",
+	  "https://management.azure.com" },
 	{ "usgovhigh", "https://login.microsoftonline.us",
 	  "https://graph.microsoft.us", "https://api.high.powerbigov.us",
-	  "https://high.analysis.usgovcloudapi.net/powerbi/api" },
+	  "https://high.analysis.usgovcloudapi.net/powerbi/api",
+	  "https://management.usgovcloudapi.net" },
 	{ "dod", "https://login.microsoftonline.us",
 	  "https://dod-graph.microsoft.us", "https://api.mil.powerbigov.us",
-	  "https://mil.analysis.usgovcloudapi.net/powerbi/api" },
+	  "https://mil.analysis.usgovcloudapi.net/powerbi/api",
+	  "https://management.usgovcloudapi.net" },
 	{ "china", "https://login.chinacloudapi.cn",
 	  "https://microsoftgraph.chinacloudapi.cn", "https://api.powerbi.cn",
-	  "https://analysis.chinacloudapi.cn/powerbi/api" },
+	  "https://analysis.chinacloudapi.cn/powerbi/api",
+	  "https://management.chinacloudapi.cn" },
 };
 
 /* Copy an override URL into dst, without a trailing slash. */
@@ -91,6 +102,8 @@ pbi_endpoints_get(const char *cloud, struct pbi_endpoints *e)
 	pbi_strlcpy(e->powerbi, clouds[i].powerbi, sizeof(e->powerbi));
 	pbi_strlcpy(e->powerbi_resource, clouds[i].pbi_resource,
 	    sizeof(e->powerbi_resource));
+	pbi_strlcpy(e->arm, clouds[i].arm, sizeof(e->arm));
+	pbi_strlcpy(e->arm_resource, clouds[i].arm, sizeof(e->arm_resource));
 	/* The resources stay the cloud's own: tokens name them as aud. */
 	if ((err = override(e->login, sizeof(e->login),
 	    "AZURE_AUTHORITY_HOST")) != NULL ||
@@ -99,9 +112,14 @@ pbi_endpoints_get(const char *cloud, struct pbi_endpoints *e)
 	    (err = override(e->graph, sizeof(e->graph),
 	    "PBICTL_GRAPH_URL")) != NULL ||
 	    (err = override(e->powerbi, sizeof(e->powerbi),
-	    "PBICTL_POWERBI_URL")) != NULL)
+	    "PBICTL_POWERBI_URL")) != NULL ||
+	    (err = override(e->arm, sizeof(e->arm),
+	    "PBICTL_ARM_URL")) != NULL)
 		return err;
-	return NULL;
+	/* The legacy data plane is served by the Power BI host (4.1). */
+	pbi_strlcpy(e->collections, e->powerbi, sizeof(e->collections));
+	return override(e->collections, sizeof(e->collections),
+	    "PBICTL_COLLECTIONS_URL");
 }
 
 struct tok {
@@ -600,7 +618,16 @@ pbi_aadsts_advice(const char *code)
 static const char *
 api_name(enum pbi_api api)
 {
-	return api == PBI_API_GRAPH ? "Microsoft Graph" : "Power BI";
+	switch (api) {
+	case PBI_API_GRAPH:
+		return "Microsoft Graph";
+	case PBI_API_ARM:
+		return "Azure Resource Manager";
+	case PBI_API_COLLECTIONS:
+		return "Workspace Collections";
+	default:
+		return "Power BI";
+	}
 }
 
 /* "{resource}/.default", and offline_access for a user flow. */
@@ -608,6 +635,7 @@ static void
 scope_for(const struct pbi_auth *a, enum pbi_api api, char *buf, size_t len)
 {
 	const char	*res = api == PBI_API_GRAPH ? a->ep.graph_resource :
+	    api == PBI_API_ARM ? a->ep.arm_resource :
 	    a->ep.powerbi_resource;
 	int		 user = a->method == PBI_AUTH_PASSWORD ||
 	    a->method == PBI_AUTH_DEVICE;
@@ -847,6 +875,10 @@ pbi_auth_token(struct pbi_auth *a, enum pbi_api api, char *buf, size_t len,
 {
 	const struct pbi_err	*err = NULL;
 
+	if (api != PBI_API_GRAPH && api != PBI_API_POWERBI &&
+	    api != PBI_API_ARM)
+		return pbi_err(PBI_ERR_CONFIG, "%s calls take an access key, "
+		    "not a token", api_name(api));
 	pthread_mutex_lock(&a->lock);
 	if (a->tok[api].token == NULL ||
 	    a->tok[api].exp - RENEW_BEFORE_S <= time(NULL))
@@ -865,6 +897,8 @@ pbi_auth_token(struct pbi_auth *a, enum pbi_api api, char *buf, size_t len,
 void
 pbi_auth_expired(struct pbi_auth *a, enum pbi_api api, const char *token)
 {
+	if ((unsigned)api >= PBI_API__MAX)
+		return;
 	pthread_mutex_lock(&a->lock);
 	if (a->tok[api].token != NULL && token != NULL &&
 	    strcmp(a->tok[api].token, token) == 0) {

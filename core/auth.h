@@ -26,19 +26,30 @@ struct pbi_endpoints {
 	char	 graph_resource[256];
 	char	 powerbi[256];		/* https://api.powerbi.com */
 	char	 powerbi_resource[256];	/* https://analysis.windows.net/... */
+	char	 arm[256];		/* https://management.azure.com */
+	char	 arm_resource[256];
+	char	 collections[256];	/* the Power BI host (api-facts 4) */
 };
 
 /*
  * Fill e for cloud (public, usgov, usgovhigh, dod, china), then apply
- * AZURE_AUTHORITY_HOST and PBICTL_LOGIN_URL, PBICTL_GRAPH_URL and
- * PBICTL_POWERBI_URL.  Refuses a URL that is neither https nor loopback.
+ * AZURE_AUTHORITY_HOST and PBICTL_LOGIN_URL, PBICTL_GRAPH_URL,
+ * PBICTL_POWERBI_URL, PBICTL_ARM_URL and PBICTL_COLLECTIONS_URL (which
+ * defaults to the Power BI URL).  Refuses a URL that is neither https
+ * nor loopback.
  */
 const struct pbi_err	*pbi_endpoints_get(const char *cloud,
 			    struct pbi_endpoints *e);
 
+/*
+ * The services pbictl calls.  Workspace Collections (api-facts 4.1) take
+ * a collection's access key instead of a token: see pbi_svc_appkey.
+ */
 enum pbi_api {
 	PBI_API_GRAPH,
 	PBI_API_POWERBI,
+	PBI_API_ARM,		/* Azure Resource Manager (api-facts 4.2) */
+	PBI_API_COLLECTIONS,	/* Workspace Collections: AppKey, no token */
 	PBI_API__MAX
 };
 
@@ -74,8 +85,9 @@ void			 pbi_auth_free(struct pbi_auth *);
 enum pbi_authmethod	 pbi_auth_method(const struct pbi_auth *);
 
 /*
- * A valid access token for api, copied into buf (wipe it after use).
- * Cached until two minutes before it expires; *exp receives its expiry.
+ * A valid access token for api (Graph, Power BI or ARM, from the same
+ * credential), copied into buf (wipe it after use).  Cached until two
+ * minutes before it expires; *exp receives its expiry.
  */
 const struct pbi_err	*pbi_auth_token(struct pbi_auth *, enum pbi_api,
 			    char *buf, size_t len, time_t *exp);

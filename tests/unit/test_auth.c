@@ -183,22 +183,33 @@ cloud_endpoints(void **state)
 	unsetenv("PBICTL_LOGIN_URL");
 	unsetenv("PBICTL_GRAPH_URL");
 	unsetenv("PBICTL_POWERBI_URL");
+	unsetenv("PBICTL_ARM_URL");
+	unsetenv("PBICTL_COLLECTIONS_URL");
 	unsetenv("AZURE_AUTHORITY_HOST");
 	assert_null(pbi_endpoints_get("public", &e));
 	assert_string_equal(e.login, "https://login.microsoftonline.com");
 	assert_string_equal(e.powerbi_resource,
 	    "https://analysis.windows.net/powerbi/api");
+	assert_string_equal(e.arm, "https://management.azure.com");
+	assert_string_equal(e.arm_resource, "https://management.azure.com");
+	assert_string_equal(e.collections, "https://api.powerbi.com");
+	assert_null(pbi_endpoints_get("usgov", &e));
+	assert_string_equal(e.arm, "https://management.azure.com");
 	assert_null(pbi_endpoints_get("usgovhigh", &e));
 	assert_string_equal(e.login, "https://login.microsoftonline.us");
 	assert_string_equal(e.graph, "https://graph.microsoft.us");
 	assert_string_equal(e.powerbi, "https://api.high.powerbigov.us");
+	assert_string_equal(e.arm, "https://management.usgovcloudapi.net");
 	assert_null(pbi_endpoints_get("dod", &e));
+	assert_string_equal(e.arm, "https://management.usgovcloudapi.net");
 	assert_string_equal(e.graph, "https://dod-graph.microsoft.us");
 	assert_string_equal(e.powerbi_resource,
 	    "https://mil.analysis.usgovcloudapi.net/powerbi/api");
 	assert_null(pbi_endpoints_get("china", &e));
 	assert_string_equal(e.login, "https://login.chinacloudapi.cn");
 	assert_string_equal(e.powerbi, "https://api.powerbi.cn");
+	assert_string_equal(e.arm, "https://management.chinacloudapi.cn");
+	assert_string_equal(e.collections, "https://api.powerbi.cn");
 	assert_non_null(pbi_endpoints_get("germany", &e));
 
 	setenv("PBICTL_POWERBI_URL", "http://127.0.0.1:9/", 1);
@@ -209,6 +220,20 @@ cloud_endpoints(void **state)
 	/* The resource stays the cloud's: it is the tokens' audience. */
 	assert_string_equal(e.powerbi_resource,
 	    "https://analysis.usgovcloudapi.net/powerbi/api");
+	/* Workspace Collections follow the Power BI URL, unless named. */
+	assert_string_equal(e.collections, "http://127.0.0.1:9");
+	setenv("PBICTL_ARM_URL", "http://localhost:7/", 1);
+	setenv("PBICTL_COLLECTIONS_URL", "http://127.0.0.1:8", 1);
+	assert_null(pbi_endpoints_get("china", &e));
+	assert_string_equal(e.arm, "http://localhost:7");
+	assert_string_equal(e.arm_resource,
+	    "https://management.chinacloudapi.cn");
+	assert_string_equal(e.collections, "http://127.0.0.1:8");
+	assert_string_equal(e.powerbi, "http://127.0.0.1:9");
+	setenv("PBICTL_ARM_URL", "http://management.example", 1);
+	assert_non_null(pbi_endpoints_get("public", &e));
+	unsetenv("PBICTL_ARM_URL");
+	unsetenv("PBICTL_COLLECTIONS_URL");
 	setenv("PBICTL_LOGIN_URL", "http://10.1.2.3/", 1);
 	assert_non_null(pbi_endpoints_get("public", &e));
 	unsetenv("PBICTL_LOGIN_URL");
