@@ -763,14 +763,9 @@ pbi_http_json(struct pbi_http *h, const char *method, const char *url,
     const char *bearer, const char *const *headers, struct json_object *body,
     int flags, struct json_object **out)
 {
-	const struct pbi_err	*err;
 	struct pbi_req		 req;
-	struct pbi_resp		 resp;
-	char			 call[256];
 	const char		*text = NULL;
 
-	if (out != NULL)
-		*out = NULL;
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.url = url;
@@ -783,13 +778,26 @@ pbi_http_json(struct pbi_http *h, const char *method, const char *url,
 		req.body_len = strlen(text);
 		req.content_type = "application/json; charset=utf-8";
 	}
-	err = pbi_http_do(h, &req, &resp);
+	return pbi_http_do_json(h, &req, out);
+}
+
+const struct pbi_err *
+pbi_http_do_json(struct pbi_http *h, const struct pbi_req *req,
+    struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct pbi_resp		 resp;
+	char			 call[256];
+
+	if (out != NULL)
+		*out = NULL;
+	err = pbi_http_do(h, req, &resp);
 	if (err == NULL && out != NULL && resp.body_len > 0 &&
 	    resp.status < 300) {
 		if ((*out = pj_parse(resp.body, resp.body_len)) == NULL) {
 			struct pbi_err	*e = pbi_err_slot();
 
-			call_name(call, sizeof(call), method, url);
+			call_name(call, sizeof(call), req->method, req->url);
 			e->code = PBI_ERR_PROTO;
 			e->status = resp.status;
 			pbi_strlcpy(e->call, call, sizeof(e->call));
@@ -800,6 +808,9 @@ pbi_http_json(struct pbi_http *h, const char *method, const char *url,
 			err = e;
 		}
 	}
-	pbi_resp_release(&resp);
+	if (req->flags & PBI_REQ_SECRET)
+		pbi_resp_wipe(&resp);
+	else
+		pbi_resp_release(&resp);
 	return err;
 }

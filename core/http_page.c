@@ -1,6 +1,6 @@
 /*
  * http_page.c: every item of a collection, page after page: Graph's
- * @odata.nextLink, Power BI's $top and $skip.
+ * @odata.nextLink (and ARM's nextLink), Power BI's $top and $skip.
  */
 #include "core.h"
 
@@ -29,30 +29,36 @@ take_value(struct json_object *page, struct json_object *all, const char *url,
 }
 
 const struct pbi_err *
-pbi_http_graph_all(struct pbi_http *h, const char *url, const char *bearer,
-    const char *const *headers, int flags, struct json_object **out)
+pbi_http_list(struct pbi_http *h, const struct pbi_req *req,
+    const char *member, struct json_object **out)
 {
 	const struct pbi_err	*err = NULL;
 	struct json_object	*all, *page = NULL;
+	struct pbi_req		 r = *req;
 	char			*next = NULL;
-	const char		*link, *cur = url;
+	const char		*link, *url = req->url, *cur = url;
 	size_t			 got, pages = 0;
 
 	*out = NULL;
+	r.method = "GET";
+	r.content_type = NULL;
+	r.body = NULL;
+	r.body_len = 0;
+	r.sink = NULL;
 	if ((all = json_object_new_array()) == NULL)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
 	for (;;) {
-		if ((err = pbi_http_json(h, "GET", cur, bearer, headers, NULL,
-		    flags, &page)) != NULL)
+		r.url = cur;
+		if ((err = pbi_http_do_json(h, &r, &page)) != NULL)
 			break;
 		if ((err = take_value(page, all, cur, &got)) != NULL)
 			break;
-		link = pj_str(page, "@odata.nextLink");
+		link = pj_str(page, member);
 		if (link == NULL)
 			break;
 		if (!pbi_same_origin(link, url)) {
-			err = pbi_err(PBI_ERR_PROTO, "refusing @odata.nextLink "
-			    "to another host: '%s'", link);
+			err = pbi_err(PBI_ERR_PROTO, "refusing %s to another "
+			    "host: '%s'", member, link);
 			break;
 		}
 		if ((next != NULL && strcmp(link, next) == 0) ||
@@ -77,6 +83,20 @@ pbi_http_graph_all(struct pbi_http *h, const char *url, const char *bearer,
 	else
 		*out = all;
 	return err;
+}
+
+const struct pbi_err *
+pbi_http_graph_all(struct pbi_http *h, const char *url, const char *bearer,
+    const char *const *headers, int flags, struct json_object **out)
+{
+	struct pbi_req	 req;
+
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.bearer = bearer;
+	req.headers = headers;
+	req.flags = flags;
+	return pbi_http_list(h, &req, "@odata.nextLink", out);
 }
 
 char *

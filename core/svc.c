@@ -11,7 +11,6 @@
 #include <openssl/crypto.h>
 
 #define TOKEN_MAX	16384
-#define MAX_PAGES	10000
 #define COLL_PREFIX	"/v1.0/collections/"
 
 /* The access key of one Workspace Collection. */
@@ -400,78 +399,23 @@ static const struct pbi_err *
 all_fn(struct pbi_svc *s, const char *tok, const char *auth, void *arg)
 {
 	struct all	*a = arg;
+	struct pbi_req	 req;
 
-	(void)auth;
+	if (a->api == PBI_API_ARM || a->api == PBI_API_COLLECTIONS) {
+		memset(&req, 0, sizeof(req));
+		req.url = a->url;
+		req.bearer = tok;
+		req.auth = auth;
+		req.headers = a->headers;
+		req.flags = a->flags;
+		return pbi_http_list(s->http, &req, "nextLink", a->out);
+	}
 
 	if (a->api == PBI_API_GRAPH)
 		return pbi_http_graph_all(s->http, a->url, tok, a->headers,
 		    a->flags, a->out);
 	return pbi_http_pbi_all(s->http, a->url, tok, a->headers, 5000,
 	    a->out);
-}
-
-/*
- * An ARM or Workspace Collections list: its "value", then the pages its
- * "nextLink" names, on the same host only.
- */
-static const struct pbi_err *
-value_all(struct pbi_svc *s, enum pbi_api api, const char *path,
-    const char *const *headers, int flags, struct json_object **out)
-{
-	const struct pbi_err	*err = NULL;
-	struct json_object	*all, *page = NULL, *v;
-	const char		*cur = path, *link;
-	char			*next = NULL, *first = NULL;
-	size_t			 i, pages = 0;
-
-	*out = NULL;
-	if ((all = json_object_new_array()) == NULL ||
-	    (first = url_for(s, api, path)) == NULL) {
-		json_object_put(all);
-		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	}
-	for (;;) {
-		if ((err = send(s, api, "GET", cur, headers, NULL, NULL, 0,
-		    NULL, flags, &page)) != NULL)
-			break;
-		if ((v = pj_arr(page, "value")) == NULL) {
-			err = pbi_err(PBI_ERR_PROTO, "GET '%.200s': the answer "
-			    "has no 'value' list", cur);
-			break;
-		}
-		for (i = 0; i < json_object_array_length(v); i++)
-			json_object_array_add(all, json_object_get(
-			    json_object_array_get_idx(v, i)));
-		if ((link = pj_str(page, "nextLink")) == NULL)
-			break;
-		if (!pbi_same_origin(link, first)) {
-			err = pbi_err(PBI_ERR_PROTO, "refusing nextLink to "
-			    "another host: '%.200s'", link);
-			break;
-		}
-		if ((next != NULL && strcmp(link, next) == 0) ||
-		    ++pages > MAX_PAGES) {
-			err = pbi_err(PBI_ERR_PROTO, "GET '%.200s': paging "
-			    "does not end", path);
-			break;
-		}
-		free(next);
-		if ((next = strdup(link)) == NULL) {
-			err = pbi_err(PBI_ERR_NOMEM, "out of memory");
-			break;
-		}
-		cur = next;
-		json_object_put(page);
-		page = NULL;
-	}
-	json_object_put(page);
-	free(next);
-	free(first);
-	if (err != NULL)
-		json_object_put(all);
-	else
-		*out = all;
-	return err;
 }
 
 const struct pbi_err *
@@ -483,8 +427,6 @@ pbi_svc_all(struct pbi_svc *s, enum pbi_api api, const char *path,
 	char			*url;
 
 	*out = NULL;
-	if (api == PBI_API_ARM || api == PBI_API_COLLECTIONS)
-		return value_all(s, api, path, headers, flags, out);
 	if ((url = url_for(s, api, path)) == NULL)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
 	a.api = api;
