@@ -36,7 +36,7 @@ struct pbi_endpoints {
  * AZURE_AUTHORITY_HOST and PBICTL_LOGIN_URL, PBICTL_GRAPH_URL,
  * PBICTL_POWERBI_URL, PBICTL_ARM_URL and PBICTL_COLLECTIONS_URL (which
  * defaults to the Power BI URL).  Refuses a URL that is neither https
- * nor loopback.
+ * nor loopback.  (cloud.c)
  */
 const struct pbi_err	*pbi_endpoints_get(const char *cloud,
 			    struct pbi_endpoints *e);
