@@ -10,8 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
 #define AUTH_STATUS_SYNOPSIS	"pbictl auth status\n"
 
 void
@@ -60,7 +58,7 @@ token_info(struct pbi_cmdctx *ctx, enum pbi_api api, struct json_object **out)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
 	err = pbi_auth_token(ctx->svc->auth, api, tok, 16384, &exp);
 	c = err ? NULL : pbi_jwt_claims(tok);
-	OPENSSL_cleanse(tok, 16384);
+	pbi_wipe(tok, 16384);
 	free(tok);
 	if (err != NULL)
 		return err;
@@ -154,7 +152,8 @@ cmd_auth(struct pbi_cmdctx *ctx, int argc, char **argv)
 	pj_add_str(o, "login", ctx->svc->ep.login);
 	toks = json_object_new_array();
 	pj_add(o, "tokens", toks);
-	for (api = PBI_API_GRAPH; api < PBI_API__MAX; api++) {
+	/* The two every command uses; ARM is for migrate only. */
+	for (api = PBI_API_GRAPH; api <= PBI_API_POWERBI; api++) {
 		if ((err = token_info(ctx, api, &t)) != NULL)
 			break;
 		json_object_array_add(toks, t);

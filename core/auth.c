@@ -1,6 +1,7 @@
 /*
  * auth.c: Entra ID tokens: client secret, certificate assertion, master
- * user, device code; clouds; a per-process cache.
+ * user, device code; a per-process cache.  The clouds' hosts are in
+ * cloud.c.
  */
 #include "core.h"
 #include "auth_int.h"
@@ -23,86 +24,6 @@
 
 #define RENEW_BEFORE_S	120	/* renew a token this long before expiry */
 #define SECRET_MAX	4096
-
-/* api-facts 1.8. */
-static const struct {
-	const char	*name;
-	const char	*login;
-	const char	*graph;
-	const char	*powerbi;
-	const char	*pbi_resource;
-} clouds[] = {
-	{ "public", "https://login.microsoftonline.com",
-	  "https://graph.microsoft.com", "https://api.powerbi.com",
-	  "https://analysis.windows.net/powerbi/api" },
-	{ "usgov", "https://login.microsoftonline.com",
-	  "https://graph.microsoft.com", "https://api.powerbigov.us",
-	  "https://analysis.usgovcloudapi.net/powerbi/api" },
-	{ "usgovhigh", "https://login.microsoftonline.us",
-	  "https://graph.microsoft.us", "https://api.high.powerbigov.us",
-	  "https://high.analysis.usgovcloudapi.net/powerbi/api" },
-	{ "dod", "https://login.microsoftonline.us",
-	  "https://dod-graph.microsoft.us", "https://api.mil.powerbigov.us",
-	  "https://mil.analysis.usgovcloudapi.net/powerbi/api" },
-	{ "china", "https://login.chinacloudapi.cn",
-	  "https://microsoftgraph.chinacloudapi.cn", "https://api.powerbi.cn",
-	  "https://analysis.chinacloudapi.cn/powerbi/api" },
-};
-
-/* Copy an override URL into dst, without a trailing slash. */
-static const struct pbi_err *
-override(char *dst, size_t len, const char *var)
-{
-	const char	*v = getenv(var);
-	size_t		 n;
-
-	if (v == NULL || *v == '\0')
-		return NULL;
-	if (!pbi_url_allowed(v))
-		return pbi_err(PBI_ERR_CONFIG, "%s='%s': expected an https "
-		    "URL, or http to a loopback host", var, v);
-	n = pbi_strlcpy(dst, v, len);
-	if (n >= len)
-		return pbi_err(PBI_ERR_CONFIG, "%s is too long", var);
-	while (n > 0 && dst[n - 1] == '/')
-		dst[--n] = '\0';
-	return NULL;
-}
-
-const struct pbi_err *
-pbi_endpoints_get(const char *cloud, struct pbi_endpoints *e)
-{
-	const struct pbi_err	*err;
-	size_t			 i;
-
-	memset(e, 0, sizeof(*e));
-	if (cloud == NULL)
-		cloud = "public";
-	for (i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++)
-		if (strcmp(cloud, clouds[i].name) == 0)
-			break;
-	if (i == sizeof(clouds) / sizeof(clouds[0]))
-		return pbi_err(PBI_ERR_CONFIG, "unknown cloud '%s'", cloud);
-	pbi_strlcpy(e->cloud, clouds[i].name, sizeof(e->cloud));
-	pbi_strlcpy(e->login, clouds[i].login, sizeof(e->login));
-	pbi_strlcpy(e->graph, clouds[i].graph, sizeof(e->graph));
-	pbi_strlcpy(e->graph_resource, clouds[i].graph,
-	    sizeof(e->graph_resource));
-	pbi_strlcpy(e->powerbi, clouds[i].powerbi, sizeof(e->powerbi));
-	pbi_strlcpy(e->powerbi_resource, clouds[i].pbi_resource,
-	    sizeof(e->powerbi_resource));
-	/* The resources stay the cloud's own: tokens name them as aud. */
-	if ((err = override(e->login, sizeof(e->login),
-	    "AZURE_AUTHORITY_HOST")) != NULL ||
-	    (err = override(e->login, sizeof(e->login),
-	    "PBICTL_LOGIN_URL")) != NULL ||
-	    (err = override(e->graph, sizeof(e->graph),
-	    "PBICTL_GRAPH_URL")) != NULL ||
-	    (err = override(e->powerbi, sizeof(e->powerbi),
-	    "PBICTL_POWERBI_URL")) != NULL)
-		return err;
-	return NULL;
-}
 
 struct tok {
 	char	*token;		/* wiped and freed */
@@ -600,7 +521,16 @@ pbi_aadsts_advice(const char *code)
 static const char *
 api_name(enum pbi_api api)
 {
-	return api == PBI_API_GRAPH ? "Microsoft Graph" : "Power BI";
+	switch (api) {
+	case PBI_API_GRAPH:
+		return "Microsoft Graph";
+	case PBI_API_ARM:
+		return "Azure Resource Manager";
+	case PBI_API_COLLECTIONS:
+		return "Workspace Collections";
+	default:
+		return "Power BI";
+	}
 }
 
 /* "{resource}/.default", and offline_access for a user flow. */
@@ -608,6 +538,7 @@ static void
 scope_for(const struct pbi_auth *a, enum pbi_api api, char *buf, size_t len)
 {
 	const char	*res = api == PBI_API_GRAPH ? a->ep.graph_resource :
+	    api == PBI_API_ARM ? a->ep.arm_resource :
 	    a->ep.powerbi_resource;
 	int		 user = a->method == PBI_AUTH_PASSWORD ||
 	    a->method == PBI_AUTH_DEVICE;
@@ -847,6 +778,10 @@ pbi_auth_token(struct pbi_auth *a, enum pbi_api api, char *buf, size_t len,
 {
 	const struct pbi_err	*err = NULL;
 
+	if (api != PBI_API_GRAPH && api != PBI_API_POWERBI &&
+	    api != PBI_API_ARM)
+		return pbi_err(PBI_ERR_CONFIG, "%s calls take an access key, "
+		    "not a token", api_name(api));
 	pthread_mutex_lock(&a->lock);
 	if (a->tok[api].token == NULL ||
 	    a->tok[api].exp - RENEW_BEFORE_S <= time(NULL))
@@ -865,6 +800,8 @@ pbi_auth_token(struct pbi_auth *a, enum pbi_api api, char *buf, size_t len,
 void
 pbi_auth_expired(struct pbi_auth *a, enum pbi_api api, const char *token)
 {
+	if ((unsigned)api >= PBI_API__MAX)
+		return;
 	pthread_mutex_lock(&a->lock);
 	if (a->tok[api].token != NULL && token != NULL &&
 	    strcmp(a->tok[api].token, token) == 0) {
@@ -897,17 +834,15 @@ pbi_jwt_claims(const char *token)
 }
 
 const struct pbi_err *
-pbi_cert_keycred(const char *path, struct json_object **out, char thumb[41])
+pbi_cert_public(const char *path, struct pbi_cert *c)
 {
-	struct json_object	*o;
-	unsigned char		*der = NULL, md[EVP_MAX_MD_SIZE], *b64;
-	unsigned int		 mdlen, i;
-	char			 subj[256], tb[64];
+	unsigned char		*der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
 	X509			*x;
 	FILE			*fp;
 	int			 n;
 
-	*out = NULL;
+	memset(c, 0, sizeof(*c));
 	if ((fp = fopen(path, "re")) == NULL)
 		return pbi_err_errno("cannot open certificate '%s'", path);
 	x = PEM_read_X509(fp, NULL, NULL, NULL);
@@ -916,29 +851,31 @@ pbi_cert_keycred(const char *path, struct json_object **out, char thumb[41])
 		return pbi_err(PBI_ERR_INPUT, "'%s' holds no PEM certificate",
 		    path);
 	if ((n = i2d_X509(x, &der)) <= 0 ||
-	    !X509_digest(x, EVP_sha1(), md, &mdlen) ||
-	    (b64 = malloc((size_t)n / 3 * 4 + 8)) == NULL) {
+	    !X509_digest(x, EVP_sha1(), md, &mdlen) || mdlen != 20 ||
+	    (c->der_b64 = malloc((size_t)n / 3 * 4 + 8)) == NULL) {
 		OPENSSL_free(der);
 		X509_free(x);
 		return pbi_err(PBI_ERR_INPUT, "cannot read certificate '%s': "
 		    "%s", path, ssl_why());
 	}
-	EVP_EncodeBlock(b64, der, n);
-	for (i = 0; i < mdlen && i < 20; i++)
-		snprintf(thumb + i * 2, 3, "%02X", md[i]);
-	X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
-	o = json_object_new_object();
-	pj_add_str(o, "type", "AsymmetricX509Cert");
-	pj_add_str(o, "usage", "Verify");
-	pj_add_str(o, "key", (const char *)b64);
-	pj_add_str(o, "displayName", subj);
-	EVP_EncodeBlock((unsigned char *)tb, md, (int)mdlen);
-	pj_add_str(o, "customKeyIdentifier", tb);
-	free(b64);
+	EVP_EncodeBlock((unsigned char *)c->der_b64, der, n);
+	for (i = 0; i < mdlen; i++)
+		snprintf(c->thumb + i * 2, 3, "%02X", md[i]);
+	EVP_EncodeBlock((unsigned char *)c->thumb_b64, md, (int)mdlen);
+	X509_NAME_oneline(X509_get_subject_name(x), c->subject,
+	    sizeof(c->subject));
 	OPENSSL_free(der);
 	X509_free(x);
-	*out = o;
 	return NULL;
+}
+
+void
+pbi_cert_release(struct pbi_cert *c)
+{
+	if (c == NULL)
+		return;
+	free(c->der_b64);
+	c->der_b64 = NULL;
 }
 
 void

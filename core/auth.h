@@ -26,19 +26,30 @@ struct pbi_endpoints {
 	char	 graph_resource[256];
 	char	 powerbi[256];		/* https://api.powerbi.com */
 	char	 powerbi_resource[256];	/* https://analysis.windows.net/... */
+	char	 arm[256];		/* https://management.azure.com */
+	char	 arm_resource[256];
+	char	 collections[256];	/* the Power BI host (api-facts 4) */
 };
 
 /*
  * Fill e for cloud (public, usgov, usgovhigh, dod, china), then apply
- * AZURE_AUTHORITY_HOST and PBICTL_LOGIN_URL, PBICTL_GRAPH_URL and
- * PBICTL_POWERBI_URL.  Refuses a URL that is neither https nor loopback.
+ * AZURE_AUTHORITY_HOST and PBICTL_LOGIN_URL, PBICTL_GRAPH_URL,
+ * PBICTL_POWERBI_URL, PBICTL_ARM_URL and PBICTL_COLLECTIONS_URL (which
+ * defaults to the Power BI URL).  Refuses a URL that is neither https
+ * nor loopback.  (cloud.c)
  */
 const struct pbi_err	*pbi_endpoints_get(const char *cloud,
 			    struct pbi_endpoints *e);
 
+/*
+ * The services pbictl calls.  Workspace Collections (api-facts 4.1) take
+ * a collection's access key instead of a token: see pbi_svc_appkey.
+ */
 enum pbi_api {
 	PBI_API_GRAPH,
 	PBI_API_POWERBI,
+	PBI_API_ARM,		/* Azure Resource Manager (api-facts 4.2) */
+	PBI_API_COLLECTIONS,	/* Workspace Collections: AppKey, no token */
 	PBI_API__MAX
 };
 
@@ -74,8 +85,9 @@ void			 pbi_auth_free(struct pbi_auth *);
 enum pbi_authmethod	 pbi_auth_method(const struct pbi_auth *);
 
 /*
- * A valid access token for api, copied into buf (wipe it after use).
- * Cached until two minutes before it expires; *exp receives its expiry.
+ * A valid access token for api (Graph, Power BI or ARM, from the same
+ * credential), copied into buf (wipe it after use).  Cached until two
+ * minutes before it expires; *exp receives its expiry.
  */
 const struct pbi_err	*pbi_auth_token(struct pbi_auth *, enum pbi_api,
 			    char *buf, size_t len, time_t *exp);
@@ -98,14 +110,21 @@ struct json_object	*pbi_jwt_claims(const char *token);
  */
 const char		*pbi_aadsts_advice(const char *code);
 
+/* The public part of an X.509 certificate. */
+struct pbi_cert {
+	char	*der_b64;	/* the DER, base64 (pbi_cert_release) */
+	char	 thumb[41];	/* SHA-1 of the DER, upper-case hex */
+	char	 thumb_b64[32];	/* the same 20 bytes, base64 */
+	char	 subject[256];	/* "/CN=..." */
+};
+
 /*
- * The public part of the certificate in the PEM file path as a Graph
- * keyCredential: type AsymmetricX509Cert, usage Verify, key (base64 DER),
- * displayName (the subject), customKeyIdentifier (base64 SHA-1
- * thumbprint); thumb receives the thumbprint in hex.  A new reference.
+ * Read the certificate in the PEM file path into *c (release its
+ * contents with pbi_cert_release, which accepts a zeroed c).
  */
-const struct pbi_err	*pbi_cert_keycred(const char *path,
-			    struct json_object **out, char thumb[41]);
+const struct pbi_err	*pbi_cert_public(const char *path,
+			    struct pbi_cert *c);
+void			 pbi_cert_release(struct pbi_cert *c);
 
 /*
  * Read a secret from the file path: refused when group or others may

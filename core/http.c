@@ -1,6 +1,7 @@
 /*
  * http.c: libcurl underneath, the retry rules of design.md section 5 on
- * top.
+ * top.  The error shapes are read in http_error.c, collections paged in
+ * http_page.c.
  */
 #include "core.h"
 
@@ -17,7 +18,6 @@
 #define POOL_MAX	64
 #define PAUSE_SLOTS	16
 #define MAX_REDIRECTS	5
-#define MAX_PAGES	100000
 #define BODY_MAX	((size_t)1 << 30)
 
 struct pbi_http {
@@ -33,8 +33,6 @@ struct pbi_http {
 	}			 pause[PAUSE_SLOTS];
 	char			*ca_bundle;
 };
-
-static int		 same_origin(const char *, const char *);
 
 static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
 static CURLcode		 global_rc;
@@ -440,7 +438,7 @@ redirect_ok(const char *from, const char *to)
 	size_t		 n, k;
 	int		 i;
 
-	if (same_origin(from, to))
+	if (pbi_same_origin(from, to))
 		return 1;
 	if (strncasecmp(to, "https://", 8) != 0)
 		return 0;
@@ -760,121 +758,14 @@ done:
 	return err;
 }
 
-/* Keep s printable and short, for a service message shown to a person. */
-static void
-tidy(char *dst, size_t size, const char *s, size_t n)
-{
-	size_t	 i, o = 0;
-
-	for (i = 0; i < n && o + 1 < size; i++) {
-		if (s[i] == '\r' || s[i] == '\n') {
-			/* Entra appends "Trace ID: ..." lines: drop them. */
-			break;
-		}
-		dst[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
-	}
-	dst[o] = '\0';
-}
-
-const struct pbi_err *
-pbi_http_error(const char *call, const struct pbi_resp *resp)
-{
-	struct pbi_err		*e = pbi_err_slot();
-	struct json_object	*root = NULL, *err, *pbi, *det, *codes, *d0;
-	const char		*s;
-
-	e->code = PBI_ERR_HTTP;
-	e->status = resp->status;
-	pbi_strlcpy(e->call, call, sizeof(e->call));
-	pbi_strlcpy(e->request_id, resp->request_id, sizeof(e->request_id));
-	if (resp->body_len > 0)
-		root = pj_parse(resp->body, resp->body_len);
-	if (root == NULL) {
-		/* 403 with an empty body: the header says why (3.0). */
-		if (resp->error_info[0] != '\0')
-			pbi_strlcpy(e->svc_code, resp->error_info,
-			    sizeof(e->svc_code));
-		if (resp->body_len > 0) {
-			char	 t[160];
-
-			tidy(t, sizeof(t), resp->body, resp->body_len);
-			snprintf(e->svc_msg, sizeof(e->svc_msg),
-			    "(answer is not JSON: %s)", t);
-		}
-		return e;
-	}
-	err = NULL;
-	json_object_object_get_ex(root, "error", &err);
-	if (err != NULL && json_object_is_type(err, json_type_object)) {
-		/* Graph and Power BI: {"error":{"code","message",...}}. */
-		if ((s = pj_str(err, "code")) != NULL)
-			pbi_strlcpy(e->svc_code, s, sizeof(e->svc_code));
-		if ((s = pj_str(err, "message")) != NULL)
-			tidy(e->svc_msg, sizeof(e->svc_msg), s, strlen(s));
-		if ((pbi = pj_obj(err, "pbi.error")) != NULL) {
-			if (e->svc_code[0] == '\0' &&
-			    (s = pj_str(pbi, "code")) != NULL)
-				pbi_strlcpy(e->svc_code, s,
-				    sizeof(e->svc_code));
-			det = pj_arr(pbi, "details");
-			d0 = det ? json_object_array_get_idx(det, 0) : NULL;
-			if ((s = pj_path_str(d0, "detail.value")) != NULL &&
-			    e->svc_msg[0] == '\0')
-				tidy(e->svc_msg, sizeof(e->svc_msg), s,
-				    strlen(s));
-		}
-		if ((det = pj_arr(err, "details")) != NULL &&
-		    (d0 = json_object_array_get_idx(det, 0)) != NULL) {
-			if ((s = pj_str(d0, "code")) != NULL)
-				pbi_strlcpy(e->svc_detail, s,
-				    sizeof(e->svc_detail));
-			if (e->svc_msg[0] == '\0' &&
-			    (s = pj_str(d0, "message")) != NULL)
-				tidy(e->svc_msg, sizeof(e->svc_msg), s,
-				    strlen(s));
-		}
-		if (e->request_id[0] == '\0' &&
-		    ((s = pj_path_str(err, "innerError.request-id")) != NULL ||
-		    (s = pj_path_str(err, "innererror.request-id")) != NULL))
-			pbi_strlcpy(e->request_id, s, sizeof(e->request_id));
-	} else if (err != NULL && json_object_is_type(err, json_type_string)) {
-		/* Entra: {"error","error_description","error_codes",...}. */
-		pbi_strlcpy(e->svc_code, json_object_get_string(err),
-		    sizeof(e->svc_code));
-		if ((s = pj_str(root, "error_description")) != NULL)
-			tidy(e->svc_msg, sizeof(e->svc_msg), s, strlen(s));
-		if ((codes = pj_arr(root, "error_codes")) != NULL &&
-		    json_object_array_length(codes) > 0)
-			snprintf(e->svc_detail, sizeof(e->svc_detail),
-			    "AADSTS%d", json_object_get_int(
-			    json_object_array_get_idx(codes, 0)));
-		if ((s = pj_str(root, "trace_id")) != NULL &&
-		    e->request_id[0] == '\0')
-			pbi_strlcpy(e->request_id, s, sizeof(e->request_id));
-	} else if ((s = pj_str(root, "message")) != NULL ||
-	    (s = pj_str(root, "Message")) != NULL) {
-		/* A bare message: admin-API 429s (3.0). */
-		tidy(e->svc_msg, sizeof(e->svc_msg), s, strlen(s));
-	}
-	if (e->svc_code[0] == '\0' && resp->error_info[0] != '\0')
-		pbi_strlcpy(e->svc_code, resp->error_info, sizeof(e->svc_code));
-	json_object_put(root);
-	return e;
-}
-
 const struct pbi_err *
 pbi_http_json(struct pbi_http *h, const char *method, const char *url,
     const char *bearer, const char *const *headers, struct json_object *body,
     int flags, struct json_object **out)
 {
-	const struct pbi_err	*err;
 	struct pbi_req		 req;
-	struct pbi_resp		 resp;
-	char			 call[256];
 	const char		*text = NULL;
 
-	if (out != NULL)
-		*out = NULL;
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.url = url;
@@ -887,13 +778,26 @@ pbi_http_json(struct pbi_http *h, const char *method, const char *url,
 		req.body_len = strlen(text);
 		req.content_type = "application/json; charset=utf-8";
 	}
-	err = pbi_http_do(h, &req, &resp);
+	return pbi_http_do_json(h, &req, out);
+}
+
+const struct pbi_err *
+pbi_http_do_json(struct pbi_http *h, const struct pbi_req *req,
+    struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct pbi_resp		 resp;
+	char			 call[256];
+
+	if (out != NULL)
+		*out = NULL;
+	err = pbi_http_do(h, req, &resp);
 	if (err == NULL && out != NULL && resp.body_len > 0 &&
 	    resp.status < 300) {
 		if ((*out = pj_parse(resp.body, resp.body_len)) == NULL) {
 			struct pbi_err	*e = pbi_err_slot();
 
-			call_name(call, sizeof(call), method, url);
+			call_name(call, sizeof(call), req->method, req->url);
 			e->code = PBI_ERR_PROTO;
 			e->status = resp.status;
 			pbi_strlcpy(e->call, call, sizeof(e->call));
@@ -904,150 +808,9 @@ pbi_http_json(struct pbi_http *h, const char *method, const char *url,
 			err = e;
 		}
 	}
-	pbi_resp_release(&resp);
-	return err;
-}
-
-/* Same scheme, host and port? */
-static int
-same_origin(const char *a, const char *b)
-{
-	const char	*pa = strstr(a, "://"), *pb = strstr(b, "://");
-	size_t		 na, nb;
-
-	if (pa == NULL || pb == NULL)
-		return 0;
-	na = (size_t)(pa - a) + 3 + strcspn(pa + 3, "/?#");
-	nb = (size_t)(pb - b) + 3 + strcspn(pb + 3, "/?#");
-	return na == nb && strncasecmp(a, b, na) == 0;
-}
-
-/* Append the members of page's "value" array to all. */
-static const struct pbi_err *
-take_value(struct json_object *page, struct json_object *all, const char *url,
-    size_t *got)
-{
-	struct json_object	*v;
-	size_t			 i, n;
-
-	if ((v = pj_arr(page, "value")) == NULL)
-		return pbi_err(PBI_ERR_PROTO, "GET '%s': the answer has no "
-		    "'value' list", url);
-	n = json_object_array_length(v);
-	for (i = 0; i < n; i++)
-		json_object_array_add(all,
-		    json_object_get(json_object_array_get_idx(v, i)));
-	*got = n;
-	return NULL;
-}
-
-const struct pbi_err *
-pbi_http_graph_all(struct pbi_http *h, const char *url, const char *bearer,
-    const char *const *headers, int flags, struct json_object **out)
-{
-	const struct pbi_err	*err = NULL;
-	struct json_object	*all, *page = NULL;
-	char			*next = NULL;
-	const char		*link, *cur = url;
-	size_t			 got, pages = 0;
-
-	*out = NULL;
-	if ((all = json_object_new_array()) == NULL)
-		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	for (;;) {
-		if ((err = pbi_http_json(h, "GET", cur, bearer, headers, NULL,
-		    flags, &page)) != NULL)
-			break;
-		if ((err = take_value(page, all, cur, &got)) != NULL)
-			break;
-		link = pj_str(page, "@odata.nextLink");
-		if (link == NULL)
-			break;
-		if (!same_origin(link, url)) {
-			err = pbi_err(PBI_ERR_PROTO, "refusing @odata.nextLink "
-			    "to another host: '%s'", link);
-			break;
-		}
-		if ((next != NULL && strcmp(link, next) == 0) ||
-		    ++pages > MAX_PAGES) {
-			err = pbi_err(PBI_ERR_PROTO, "GET '%s': paging does "
-			    "not end", url);
-			break;
-		}
-		free(next);
-		if ((next = strdup(link)) == NULL) {
-			err = pbi_err(PBI_ERR_NOMEM, "out of memory");
-			break;
-		}
-		cur = next;
-		json_object_put(page);
-		page = NULL;
-	}
-	json_object_put(page);
-	free(next);
-	if (err != NULL)
-		json_object_put(all);
+	if (req->flags & PBI_REQ_SECRET)
+		pbi_resp_wipe(&resp);
 	else
-		*out = all;
-	return err;
-}
-
-char *
-pbi_url_page(const char *url, int top, long skip)
-{
-	size_t	 n = strlen(url) + 64;
-	char	*s;
-
-	if ((s = malloc(n)) == NULL)
-		return NULL;
-	snprintf(s, n, "%s%c$top=%d&$skip=%ld", url,
-	    strchr(url, '?') ? '&' : '?', top, skip);
-	return s;
-}
-
-const struct pbi_err *
-pbi_http_pbi_all(struct pbi_http *h, const char *url, const char *bearer,
-    const char *const *headers, int top, struct json_object **out)
-{
-	const struct pbi_err	*err = NULL;
-	struct json_object	*all, *page = NULL;
-	char			*purl = NULL;
-	long			 skip = 0;
-	size_t			 got, pages = 0;
-
-	*out = NULL;
-	if (top <= 0)
-		top = 5000;
-	if ((all = json_object_new_array()) == NULL)
-		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	for (;;) {
-		if ((purl = pbi_url_page(url, top, skip)) == NULL) {
-			err = pbi_err(PBI_ERR_NOMEM, "out of memory");
-			break;
-		}
-		if ((err = pbi_http_json(h, "GET", purl, bearer, headers, NULL,
-		    0, &page)) != NULL)
-			break;
-		if ((err = take_value(page, all, purl, &got)) != NULL)
-			break;
-		free(purl);
-		purl = NULL;
-		json_object_put(page);
-		page = NULL;
-		if (got < (size_t)top)
-			break;
-		if (++pages > MAX_PAGES) {
-			err = pbi_err(PBI_ERR_PROTO, "GET '%s': paging does "
-			    "not end", url);
-			break;
-		}
-		skip += top;
-	}
-	free(purl);
-	json_object_put(page);
-	if (err != NULL)
-		json_object_put(all);
-	else
-		*out = all;
+		pbi_resp_release(&resp);
 	return err;
 }

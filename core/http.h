@@ -102,9 +102,26 @@ const struct pbi_err	*pbi_http_json(struct pbi_http *, const char *method,
 			    struct json_object **out);
 
 /*
- * Every item of a Graph collection: follows @odata.nextLink (only to the
- * same scheme and host).  *out receives a new JSON array.
+ * pbi_http_do, and a JSON answer into *out as pbi_http_json does; with
+ * PBI_REQ_SECRET the answer is wiped once parsed.
  */
+const struct pbi_err	*pbi_http_do_json(struct pbi_http *,
+			    const struct pbi_req *req,
+			    struct json_object **out);
+
+/*
+ * Every item of a list, its "value" and the pages its member next names
+ * ("@odata.nextLink" for Graph, "nextLink" for Azure Resource Manager and
+ * Workspace Collections), followed only to the same scheme and host.
+ * req gives the first page's url, the credential (bearer or auth), the
+ * headers and flags; each page is a GET.  *out receives a new JSON
+ * array.
+ */
+const struct pbi_err	*pbi_http_list(struct pbi_http *,
+			    const struct pbi_req *req, const char *next,
+			    struct json_object **out);
+
+/* Every item of a Graph collection: pbi_http_list by @odata.nextLink. */
 const struct pbi_err	*pbi_http_graph_all(struct pbi_http *,
 			    const char *url, const char *bearer,
 			    const char *const *headers, int flags,

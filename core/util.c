@@ -349,6 +349,19 @@ pbi_url_allowed(const char *url)
 	return 0;
 }
 
+int
+pbi_same_origin(const char *a, const char *b)
+{
+	const char	*pa = strstr(a, "://"), *pb = strstr(b, "://");
+	size_t		 na, nb;
+
+	if (pa == NULL || pb == NULL)
+		return 0;
+	na = (size_t)(pa - a) + 3 + strcspn(pa + 3, "/?#");
+	nb = (size_t)(pb - b) + 3 + strcspn(pb + 3, "/?#");
+	return na == nb && strncasecmp(a, b, na) == 0;
+}
+
 size_t
 pbi_strlcpy(char *dst, const char *src, size_t size)
 {

@@ -61,6 +61,8 @@ int		 pbi_is_guid(const char *s);
  * (127.0.0.0/8, localhost, [::1]).
  */
 int		 pbi_url_allowed(const char *url);
+/* Non-zero if URLs a and b have the same scheme, host and port. */
+int		 pbi_same_origin(const char *a, const char *b);
 
 /*
  * Percent-encode s for a URL path segment or query value (RFC 3986

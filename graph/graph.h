@@ -66,4 +66,13 @@ const struct pbi_err	*graph_group_has(struct pbi_svc *,
 const struct pbi_err	*graph_group_add(struct pbi_svc *,
 			    const char *group_id, const char *member_id);
 
+/*
+ * The certificate in the PEM file path as a keyCredential: type
+ * AsymmetricX509Cert, usage Verify, key (base64 DER), displayName (the
+ * subject), customKeyIdentifier (base64 SHA-1 thumbprint); thumb
+ * receives the thumbprint in hex.  A new reference.  (keycred.c)
+ */
+const struct pbi_err	*graph_keycred(const char *path,
+			    struct json_object **out, char thumb[41]);
+
 #endif /* PBI_GRAPH_H */

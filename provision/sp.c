@@ -226,7 +226,7 @@ pbi_sp_ensure(struct pbi_prov *p, const struct pbi_sp_opts *o,
 		goto done;
 	}
 	if (o->certificate != NULL &&
-	    (err = pbi_cert_keycred(o->certificate, &kc, thumb)) != NULL)
+	    (err = graph_keycred(o->certificate, &kc, thumb)) != NULL)
 		goto done;
 	if (o->security_group != NULL && !pbi_is_guid(o->security_group)) {
 		err = pbi_err(PBI_ERR_INPUT, "invalid security group id '%s'",

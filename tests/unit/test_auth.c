@@ -1,7 +1,8 @@
 /*
  * test_auth.c: the client assertion checked by an independent verifier
  * (OpenSSL's own signature check, x5t from X509_digest of the DER), the
- * clouds' endpoints and the advice for Entra errors.
+ * clouds' endpoints, the advice for Entra errors and a certificate's
+ * public part.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -180,22 +183,33 @@ cloud_endpoints(void **state)
 	unsetenv("PBICTL_LOGIN_URL");
 	unsetenv("PBICTL_GRAPH_URL");
 	unsetenv("PBICTL_POWERBI_URL");
+	unsetenv("PBICTL_ARM_URL");
+	unsetenv("PBICTL_COLLECTIONS_URL");
 	unsetenv("AZURE_AUTHORITY_HOST");
 	assert_null(pbi_endpoints_get("public", &e));
 	assert_string_equal(e.login, "https://login.microsoftonline.com");
 	assert_string_equal(e.powerbi_resource,
 	    "https://analysis.windows.net/powerbi/api");
+	assert_string_equal(e.arm, "https://management.azure.com");
+	assert_string_equal(e.arm_resource, "https://management.azure.com");
+	assert_string_equal(e.collections, "https://api.powerbi.com");
+	assert_null(pbi_endpoints_get("usgov", &e));
+	assert_string_equal(e.arm, "https://management.azure.com");
 	assert_null(pbi_endpoints_get("usgovhigh", &e));
 	assert_string_equal(e.login, "https://login.microsoftonline.us");
 	assert_string_equal(e.graph, "https://graph.microsoft.us");
 	assert_string_equal(e.powerbi, "https://api.high.powerbigov.us");
+	assert_string_equal(e.arm, "https://management.usgovcloudapi.net");
 	assert_null(pbi_endpoints_get("dod", &e));
+	assert_string_equal(e.arm, "https://management.usgovcloudapi.net");
 	assert_string_equal(e.graph, "https://dod-graph.microsoft.us");
 	assert_string_equal(e.powerbi_resource,
 	    "https://mil.analysis.usgovcloudapi.net/powerbi/api");
 	assert_null(pbi_endpoints_get("china", &e));
 	assert_string_equal(e.login, "https://login.chinacloudapi.cn");
 	assert_string_equal(e.powerbi, "https://api.powerbi.cn");
+	assert_string_equal(e.arm, "https://management.chinacloudapi.cn");
+	assert_string_equal(e.collections, "https://api.powerbi.cn");
 	assert_non_null(pbi_endpoints_get("germany", &e));
 
 	setenv("PBICTL_POWERBI_URL", "http://127.0.0.1:9/", 1);
@@ -206,6 +220,20 @@ cloud_endpoints(void **state)
 	/* The resource stays the cloud's: it is the tokens' audience. */
 	assert_string_equal(e.powerbi_resource,
 	    "https://analysis.usgovcloudapi.net/powerbi/api");
+	/* Workspace Collections follow the Power BI URL, unless named. */
+	assert_string_equal(e.collections, "http://127.0.0.1:9");
+	setenv("PBICTL_ARM_URL", "http://localhost:7/", 1);
+	setenv("PBICTL_COLLECTIONS_URL", "http://127.0.0.1:8", 1);
+	assert_null(pbi_endpoints_get("china", &e));
+	assert_string_equal(e.arm, "http://localhost:7");
+	assert_string_equal(e.arm_resource,
+	    "https://management.chinacloudapi.cn");
+	assert_string_equal(e.collections, "http://127.0.0.1:8");
+	assert_string_equal(e.powerbi, "http://127.0.0.1:9");
+	setenv("PBICTL_ARM_URL", "http://management.example", 1);
+	assert_non_null(pbi_endpoints_get("public", &e));
+	unsetenv("PBICTL_ARM_URL");
+	unsetenv("PBICTL_COLLECTIONS_URL");
 	setenv("PBICTL_LOGIN_URL", "http://10.1.2.3/", 1);
 	assert_non_null(pbi_endpoints_get("public", &e));
 	unsetenv("PBICTL_LOGIN_URL");
@@ -236,6 +264,58 @@ advice_and_claims(void **state)
 	assert_null(pbi_jwt_claims("a.!!.c"));
 }
 
+/*
+ * The certificate's public part, checked against OpenSSL's own DER,
+ * digest and base64.
+ */
+static void
+certificate_public_part(void **state)
+{
+	const struct pbi_err	*err;
+	struct pbi_cert		 c;
+	unsigned char		*der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned char		 b64[8192], mdb64[64];
+	unsigned int		 mdlen, i;
+	char			 path[] = "/tmp/pbictl-cert-XXXXXX", hex[41];
+	FILE			*fp;
+	int			 fd, n;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(fp = fdopen(fd, "w"));
+	assert_int_equal(PEM_write_X509(fp, cert), 1);
+	fclose(fp);
+	assert_null(pbi_cert_public(path, &c));
+	n = i2d_X509(cert, &der);
+	assert_true(n > 0 && n * 4 / 3 + 8 < (int)sizeof(b64));
+	EVP_EncodeBlock(b64, der, n);
+	OPENSSL_free(der);
+	assert_string_equal(c.der_b64, (char *)b64);
+	assert_int_equal(X509_digest(cert, EVP_sha1(), md, &mdlen), 1);
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02X", md[i]);
+	assert_string_equal(c.thumb, hex);
+	EVP_EncodeBlock(mdb64, md, (int)mdlen);
+	assert_string_equal(c.thumb_b64, (char *)mdb64);
+	assert_string_equal(c.subject, "/CN=pbictl-test");
+	pbi_cert_release(&c);
+	assert_null(c.der_b64);
+	pbi_cert_release(&c);
+
+	/* Not a certificate; no file. */
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("hello\n", fp);
+	fclose(fp);
+	err = pbi_cert_public(path, &c);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_INPUT);
+	assert_null(c.der_b64);
+	unlink(path);
+	err = pbi_cert_public(path, &c);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_ERRNO);
+}
+
 int
 main(void)
 {
@@ -245,6 +325,7 @@ main(void)
 		cmocka_unit_test(assertions_differ_in_jti),
 		cmocka_unit_test(cloud_endpoints),
 		cmocka_unit_test(advice_and_claims),
+		cmocka_unit_test(certificate_public_part),
 	};
 
 	return cmocka_run_group_tests_name("auth", tests, make_cert, free_cert);

@@ -1,6 +1,7 @@
 /*
- * test_ledger.c: the migration runner on :memory:, and the ledger's
- * refusals and invariants on real files.
+ * test_ledger.c: the migration runner and the statement helper on
+ * :memory:, and the ledger's refusals, invariants and write failures on
+ * real files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -189,6 +192,280 @@ journal_and_invariants(void **state)
 	rmdir(path);
 }
 
+/* The statement helper on :memory:: typed binds, rows, refusals. */
+static void
+helper_binds_and_reads(void **state)
+{
+	const struct pbi_err	*err;
+	struct json_object	*rows = NULL, *r;
+	struct db_stmt		 q;
+	sqlite3			*db;
+	char			 buf[4];
+	long			 v;
+	int			 n = 0;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_null(db_run(db, "cannot create", "CREATE TABLE t (s TEXT, "
+	    "i INTEGER, big INTEGER, opt INTEGER)", ""));
+	assert_null(db_run(db, "cannot insert", "INSERT INTO t VALUES "
+	    "(?1, ?2, ?3, ?4)", "siIN", "it's", 7, (int64_t)1 << 40,
+	    (int64_t)0));
+	assert_null(db_run(db, "cannot insert", "INSERT INTO t VALUES "
+	    "(?1, ?2, ?3, ?4)", "siIN", NULL, -1, (int64_t)-5,
+	    (int64_t)9));
+	/* Both rows, in order, with the NULLs NULL. */
+	assert_null(db_query(&q, db, "cannot read", "SELECT s, i, big, opt "
+	    "FROM t WHERE i > ?1 OR s IS NULL ORDER BY rowid", "i", -100));
+	while (db_row(&q)) {
+		if (n++ == 0) {
+			assert_string_equal(db_text(&q, 0), "it's");
+			assert_int_equal(db_int(&q, 1), 7);
+			assert_true(db_int(&q, 2) == (int64_t)1 << 40);
+			assert_null(db_text(&q, 3));
+			db_copy(&q, 0, buf, sizeof(buf));
+			assert_string_equal(buf, "it'");
+		} else {
+			assert_null(db_text(&q, 0));
+			db_copy(&q, 0, buf, sizeof(buf));
+			assert_string_equal(buf, "");
+			assert_int_equal(db_int(&q, 3), 9);
+		}
+	}
+	assert_null(db_done(&q));
+	assert_int_equal(n, 2);
+	/* Unread rows are fine: db_done runs the statement out. */
+	assert_null(db_query(&q, db, "cannot read", "SELECT s FROM t", ""));
+	assert_true(db_row(&q));
+	assert_null(db_done(&q));
+
+	assert_null(db_rows(db, "cannot read", &rows, "SELECT s, i, opt FROM "
+	    "t WHERE i = ?1", "i", 7));
+	assert_int_equal(json_object_array_length(rows), 1);
+	r = json_object_array_get_idx(rows, 0);
+	assert_string_equal(pj_str(r, "s"), "it's");
+	assert_int_equal(pj_int(r, "i", 0), 7);
+	assert_true(json_object_object_get_ex(r, "opt", NULL));
+	assert_null(pj_obj(r, "opt"));
+	json_object_put(rows);
+
+	assert_null(db_long(db, "SELECT count(*) FROM t", &v));
+	assert_int_equal(v, 2);
+	assert_null(db_long(db, "SELECT 1 FROM t WHERE 0", &v));
+	assert_int_equal(v, -1);
+
+	/* Refused: the wrong number of values, an unknown type, bad SQL. */
+	err = db_run(db, "cannot insert", "INSERT INTO t (s) VALUES (?1)",
+	    "ss", "a", "b");
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_LEDGER);
+	assert_non_null(strstr(err->msg, "cannot insert"));
+	err = db_run(db, "cannot insert", "INSERT INTO t (s) VALUES (?1)",
+	    "x", "a");
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_LEDGER);
+	err = db_rows(db, "cannot read", &rows, "SELECT nope FROM t", "");
+	assert_non_null(err);
+	assert_null(rows);
+	assert_non_null(strstr(err->msg, "cannot read: no such column"));
+	/* A constraint is checked at the step: an error, no row. */
+	assert_null(db_run(db, "cannot create", "CREATE TABLE u (k TEXT "
+	    "PRIMARY KEY)", ""));
+	assert_null(db_run(db, "cannot insert", "INSERT INTO u VALUES (?1)",
+	    "s", "k"));
+	err = db_run(db, "cannot insert", "INSERT INTO u VALUES (?1)", "s",
+	    "k");
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "UNIQUE"));
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* A write the database cannot take is an error, not a lost row. */
+static void
+helper_reports_full_database(void **state)
+{
+	const struct pbi_err	*err;
+	sqlite3			*db;
+	char			*big;
+	long			 v;
+
+	(void)state;
+	assert_non_null(big = malloc(64 * 1024));
+	memset(big, 'x', 64 * 1024 - 1);
+	big[64 * 1024 - 1] = '\0';
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_null(db_run(db, "cannot create", "CREATE TABLE t (s TEXT)",
+	    ""));
+	assert_null(db_exec(db, "PRAGMA max_page_count=2"));
+	err = db_run(db, "cannot record", "INSERT INTO t VALUES (?1)", "s",
+	    big);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_LEDGER);
+	assert_non_null(strstr(err->msg, "cannot record: database or disk "
+	    "is full"));
+	assert_null(db_long(db, "SELECT count(*) FROM t", &v));
+	assert_int_equal(v, 0);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	free(big);
+}
+
+/* A ledger in a new directory; the directory's name into dir. */
+static struct pbi_ledger *
+scratch_ledger(char *dir, char *file, size_t len)
+{
+	struct pbi_ledger	*l = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, len, "%s/l.db", dir);
+	assert_null(pbi_ledger_open(file, PBI_LEDGER_CREATE, &l));
+	return l;
+}
+
+static void
+scratch_remove(const char *dir, const char *file)
+{
+	char	 p[128];
+
+	unlink(file);
+	snprintf(p, sizeof(p), "%s-wal", file);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", file);
+	unlink(p);
+	rmdir(dir);
+}
+
+static long
+journal_rows(struct pbi_ledger *l)
+{
+	long	 v = -1;
+
+	assert_null(db_long(l->db, "SELECT count(*) FROM journal", &v));
+	return v;
+}
+
+/*
+ * An intent is on disk before pbi_ledger_intent returns: when its commit
+ * fails (here the write-ahead log cannot grow, as on a full disk), the
+ * caller gets an error and must not make the call it announces.
+ */
+static void
+intent_fails_when_commit_fails(void **state)
+{
+	const struct pbi_err	*err;
+	struct pbi_ledger	*l;
+	struct rlimit		 old, lim;
+	void			(*was)(int);
+	char			 dir[] = "/tmp/pbictl-test-XXXXXX", file[64];
+	int64_t			 id = 0;
+	int			 code;
+
+	(void)state;
+	l = scratch_ledger(dir, file, sizeof(file));
+	assert_null(db_exec(l->db, "PRAGMA wal_checkpoint(TRUNCATE)"));
+	fflush(stdout);
+	fflush(stderr);
+	was = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 0;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	err = pbi_ledger_intent(l, "run1", 0, "workspace.create", "cust-a",
+	    &id);
+	code = err ? err->code : PBI_ERR_NONE;
+	/* Nothing may be written (a failed assertion) until this. */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, was);
+	assert_int_equal(code, PBI_ERR_LEDGER);
+	assert_non_null(strstr(err->msg, "cannot journal a step"));
+	assert_int_equal(id, 0);
+	assert_int_equal(journal_rows(l), 0);
+	/* The disk has room again: the same intent goes through. */
+	assert_null(pbi_ledger_intent(l, "run1", 0, "workspace.create",
+	    "cust-a", &id));
+	assert_true(id > 0);
+	assert_int_equal(journal_rows(l), 1);
+	pbi_ledger_close(l);
+	scratch_remove(dir, file);
+}
+
+/*
+ * The same with a failure that only the commit can find: with foreign
+ * keys deferred, an intent for a customer that does not exist is
+ * inserted by the first step and refused at the commit.
+ */
+static void
+intent_fails_when_deferred_check_fails(void **state)
+{
+	const struct pbi_err	*err;
+	struct pbi_ledger	*l;
+	char			 dir[] = "/tmp/pbictl-test-XXXXXX", file[64];
+	int64_t			 id = 0;
+
+	(void)state;
+	l = scratch_ledger(dir, file, sizeof(file));
+	assert_null(db_exec(l->db, "PRAGMA defer_foreign_keys=ON"));
+	err = pbi_ledger_intent(l, "run1", 424242, "profile.create",
+	    "cust-b", &id);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_LEDGER);
+	assert_non_null(strstr(err->msg, "FOREIGN KEY"));
+	assert_int_equal(id, 0);
+	assert_int_equal(journal_rows(l), 0);
+	pbi_ledger_close(l);
+	scratch_remove(dir, file);
+}
+
+/* Every kind of write of a full ledger says so. */
+static void
+writes_fail_on_a_full_ledger(void **state)
+{
+	const struct pbi_err	*err;
+	struct pbi_ledger	*l;
+	struct pbi_customer	 c;
+	char			 dir[] = "/tmp/pbictl-test-XXXXXX", file[64];
+	char			*big, *v = NULL;
+	long			 pages;
+	int64_t			 id;
+
+	(void)state;
+	assert_non_null(big = malloc(64 * 1024));
+	memset(big, 'y', 64 * 1024 - 1);
+	big[64 * 1024 - 1] = '\0';
+	l = scratch_ledger(dir, file, sizeof(file));
+	assert_null(pbi_ledger_customer_add(l, "acme", NULL, &c));
+	assert_null(pbi_ledger_intent(l, "run1", c.id, "workspace.create",
+	    "cust-acme", &id));
+	assert_null(db_long(l->db, "PRAGMA page_count", &pages));
+	assert_true(pages > 0);
+	assert_null(db_exec(l->db, "PRAGMA max_page_count=1"));
+
+	err = pbi_ledger_set(l, "note", big);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_LEDGER);
+	assert_non_null(strstr(err->msg, "cannot write a setting: database "
+	    "or disk is full"));
+	err = pbi_ledger_intent(l, "run1", c.id, "workspace.create", big,
+	    &id);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "cannot journal a step"));
+	err = pbi_ledger_done(l, id, "ok", big, NULL);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "cannot journal an outcome"));
+	err = pbi_ledger_note(l, id, big);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "cannot note a journal entry"));
+	err = pbi_ledger_workspace_put(l, c.id, "w-1", big, NULL);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "cannot record a workspace"));
+	/* Nothing of it landed; reads still work. */
+	assert_null(pbi_ledger_get(l, "note", &v));
+	assert_null(v);
+	assert_int_equal(journal_rows(l), 1);
+	pbi_ledger_close(l);
+	scratch_remove(dir, file);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -197,6 +474,11 @@ main(void)
 		cmocka_unit_test(failed_migration_rolls_back),
 		cmocka_unit_test(newer_schema_refused),
 		cmocka_unit_test(journal_and_invariants),
+		cmocka_unit_test(helper_binds_and_reads),
+		cmocka_unit_test(helper_reports_full_database),
+		cmocka_unit_test(intent_fails_when_commit_fails),
+		cmocka_unit_test(intent_fails_when_deferred_check_fails),
+		cmocka_unit_test(writes_fail_on_a_full_ledger),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);

@@ -74,7 +74,7 @@ ts_handler(void *cls, struct MHD_Connection *c, const char *url,
 	const struct ts_resp	*r;
 	struct MHD_Response	*resp;
 	struct ts_req		*rq;
-	const char		*h, *nl, *colon, *q;
+	const char		*h, *nl, *colon, *q, *v;
 	char			 name[128], value[512];
 	size_t			 n;
 	enum MHD_Result		 ret;
@@ -103,8 +103,12 @@ ts_handler(void *cls, struct MHD_Connection *c, const char *url,
 		snprintf(rq->method, sizeof(rq->method), "%s", method);
 		q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 		    "$skip");
-		snprintf(rq->url, sizeof(rq->url), "%s%s%s", url,
-		    q ? "?$skip=" : "", q ? q : "");
+		v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+		    "api-version");
+		snprintf(rq->url, sizeof(rq->url), "%s%s%s%s%s", url,
+		    q ? "?$skip=" : "", q ? q : "",
+		    v ? (q ? "&api-version=" : "?api-version=") : "",
+		    v ? v : "");
 		h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    "Authorization");
 		snprintf(rq->auth, sizeof(rq->auth), "%s", h ? h : "");

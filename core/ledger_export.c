@@ -1,0 +1,114 @@
+/*
+ * ledger_export.c: the ledger read whole: status, export and the
+ * journal's log.
+ */
+#include "core.h"
+#include "ledger_int.h"
+
+/* The tables, in an order that keeps references after their targets. */
+static const struct {
+	const char	*name;
+	const char	*count;
+	const char	*all;
+} tables[] = {
+	{ "customers", "SELECT count(*) FROM customers",
+	  "SELECT * FROM customers ORDER BY id" },
+	{ "profiles", "SELECT count(*) FROM profiles",
+	  "SELECT * FROM profiles ORDER BY created_at, id" },
+	{ "workspaces", "SELECT count(*) FROM workspaces",
+	  "SELECT * FROM workspaces ORDER BY created_at, id" },
+	{ "reports", "SELECT count(*) FROM reports",
+	  "SELECT * FROM reports ORDER BY published_at, id" },
+	{ "grants", "SELECT count(*) FROM grants",
+	  "SELECT * FROM grants ORDER BY id" },
+	{ "migrations_map", "SELECT count(*) FROM migrations_map",
+	  "SELECT * FROM migrations_map ORDER BY id" },
+	{ "journal", "SELECT count(*) FROM journal",
+	  "SELECT * FROM journal ORDER BY id" },
+};
+
+const struct pbi_err *
+pbi_ledger_status(struct pbi_ledger *l, struct json_object **out)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*o = NULL, *counts;
+	long			 v;
+	size_t			 i;
+
+	*out = NULL;
+	if ((o = json_object_new_object()) == NULL ||
+	    (counts = json_object_new_object()) == NULL) {
+		json_object_put(o);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	pj_add_str(o, "path", l->path);
+	if ((err = db_long(l->db, "PRAGMA user_version", &v)) != NULL)
+		goto done;
+	pj_add_int(o, "schemaVersion", v);
+	pj_add_int(o, "binarySchemaVersion", pbi_nmigrations);
+	if ((err = db_long(l->db, "PRAGMA application_id", &v)) != NULL)
+		goto done;
+	pj_add_int(o, "applicationId", v);
+	pj_add(o, "counts", counts);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if ((err = db_long(l->db, tables[i].count, &v)) != NULL)
+			goto done;
+		pj_add_int(counts, tables[i].name, v);
+	}
+	if ((err = db_long(l->db, "SELECT count(*) FROM customers WHERE "
+	    "status = 'active'", &v)) != NULL)
+		goto done;
+	pj_add_int(o, "activeCustomers", v);
+	if ((err = db_long(l->db, "SELECT count(*) FROM journal WHERE "
+	    "state = 'intent'", &v)) != NULL)
+		goto done;
+	pj_add_int(o, "openIntents", v);
+done:
+	if (err != NULL)
+		json_object_put(o);
+	else
+		*out = o;
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_export(struct pbi_ledger *l, struct json_object **out)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*o, *v = NULL;
+	size_t			 i;
+
+	*out = NULL;
+	if ((o = json_object_new_object()) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	pj_add_int(o, "schemaVersion", pbi_nmigrations);
+	if ((err = pbi_ledger_settings(l, &v)) != NULL)
+		goto done;
+	pj_add(o, "settings", v);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if ((err = db_rows(l->db, "cannot read the ledger", &v,
+		    tables[i].all, "")) != NULL)
+			goto done;
+		pj_add(o, tables[i].name, v);
+	}
+done:
+	if (err != NULL)
+		json_object_put(o);
+	else
+		*out = o;
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_log(struct pbi_ledger *l, const char *slug, long limit,
+    struct json_object **out)
+{
+	return db_rows(l->db, "cannot read the ledger", out,
+	    "SELECT * FROM (SELECT j.id, j.run_id AS run, "
+	    "c.slug AS customer, j.step, j.target, j.state, j.result, "
+	    "j.http_status AS status, j.request_id, j.error, j.started_at, "
+	    "j.finished_at FROM journal j LEFT JOIN customers c "
+	    "ON c.id = j.customer_id WHERE ?1 IS NULL OR c.slug = ?1 "
+	    "ORDER BY j.id DESC LIMIT ?2) ORDER BY id", "sI", slug,
+	    (int64_t)(limit > 0 ? limit : -1));
+}

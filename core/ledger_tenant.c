@@ -1,0 +1,254 @@
+/*
+ * ledger_tenant.c: the rows of the tenant deployment: settings,
+ * customers, profiles, workspaces, reports, grants.
+ */
+#include "core.h"
+#include "ledger_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct pbi_err *
+pbi_ledger_get(struct pbi_ledger *l, const char *key, char **val)
+{
+	const struct pbi_err	*err;
+	struct db_stmt		 q;
+	const char		*v;
+
+	*val = NULL;
+	if ((err = db_query(&q, l->db, "cannot read a setting",
+	    "SELECT value FROM settings WHERE key = ?1", "s", key)) != NULL)
+		return err;
+	if (db_row(&q) && (v = db_text(&q, 0)) != NULL &&
+	    (*val = strdup(v)) == NULL) {
+		db_done(&q);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	if ((err = db_done(&q)) != NULL) {
+		free(*val);
+		*val = NULL;
+	}
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_set(struct pbi_ledger *l, const char *key, const char *val)
+{
+	return db_run(l->db, "cannot write a setting",
+	    "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+	    "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+	    "WHERE value IS NOT excluded.value", "ss", key, val);
+}
+
+const struct pbi_err *
+pbi_ledger_settings(struct pbi_ledger *l, struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct json_object	*o;
+	struct db_stmt		 q;
+
+	*out = NULL;
+	if ((err = db_query(&q, l->db, "cannot read the ledger",
+	    "SELECT key, value FROM settings ORDER BY key", "")) != NULL)
+		return err;
+	if ((o = json_object_new_object()) == NULL) {
+		db_done(&q);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	while (db_row(&q))
+		pj_add_str(o, db_text(&q, 0), db_text(&q, 1));
+	if ((err = db_done(&q)) != NULL) {
+		json_object_put(o);
+		return err;
+	}
+	*out = o;
+	return NULL;
+}
+
+const struct pbi_err *
+pbi_ledger_customer(struct pbi_ledger *l, const char *slug,
+    struct pbi_customer *c, int *found)
+{
+	const struct pbi_err	*err;
+	struct db_stmt		 q;
+
+	*found = 0;
+	memset(c, 0, sizeof(*c));
+	if ((err = db_query(&q, l->db, "cannot read a customer",
+	    "SELECT c.id, c.slug, c.display_name, c.status, "
+	    "(SELECT p.id FROM profiles p WHERE p.customer_id = c.id AND "
+	    "p.state = 'active'), w.id, w.name, w.capacity_id "
+	    "FROM customers c LEFT JOIN workspaces w ON w.customer_id = c.id "
+	    "AND w.state = 'active' WHERE c.slug = ?1", "s", slug)) != NULL)
+		return err;
+	if (db_row(&q)) {
+		c->id = db_int(&q, 0);
+		db_copy(&q, 1, c->slug, sizeof(c->slug));
+		db_copy(&q, 2, c->display_name, sizeof(c->display_name));
+		db_copy(&q, 3, c->status, sizeof(c->status));
+		db_copy(&q, 4, c->profile_id, sizeof(c->profile_id));
+		db_copy(&q, 5, c->workspace_id, sizeof(c->workspace_id));
+		db_copy(&q, 6, c->workspace_name, sizeof(c->workspace_name));
+		db_copy(&q, 7, c->capacity_id, sizeof(c->capacity_id));
+		*found = 1;
+	}
+	if ((err = db_done(&q)) != NULL) {
+		*found = 0;
+		memset(c, 0, sizeof(*c));
+	}
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_customer_add(struct pbi_ledger *l, const char *slug,
+    const char *display_name, struct pbi_customer *c)
+{
+	const struct pbi_err	*err;
+	int			 found;
+
+	if ((err = db_run(l->db, "cannot record a customer",
+	    "INSERT INTO customers (slug, display_name) "
+	    "VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET "
+	    "display_name = coalesce(?3, display_name), "
+	    "status = CASE status WHEN 'removed' THEN 'pending' "
+	    "ELSE status END, removed_at = NULL, updated_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", "sss", slug,
+	    display_name ? display_name : slug, display_name)) != NULL)
+		return err;
+	if ((err = pbi_ledger_customer(l, slug, c, &found)) == NULL && !found)
+		err = pbi_err(PBI_ERR_LEDGER, "customer '%s' vanished", slug);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_customer_status(struct pbi_ledger *l, int64_t id,
+    const char *status)
+{
+	return db_run(l->db, "cannot set a customer's status",
+	    "UPDATE customers SET status = ?2, updated_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), removed_at = CASE ?2 "
+	    "WHEN 'removed' THEN coalesce(removed_at, "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ELSE removed_at END "
+	    "WHERE id = ?1", "Is", id, status);
+}
+
+const struct pbi_err *
+pbi_ledger_customers(struct pbi_ledger *l, int with_removed,
+    struct json_object **out)
+{
+	return db_rows(l->db, "cannot read the ledger", out,
+	    "SELECT c.slug AS customer, c.display_name AS "
+	    "displayName, c.status, (SELECT p.id FROM profiles p WHERE "
+	    "p.customer_id = c.id AND p.state = 'active') AS profileId, "
+	    "w.id AS workspaceId, w.name AS workspaceName, w.capacity_id AS "
+	    "capacityId, (SELECT count(*) FROM reports r WHERE "
+	    "r.workspace_id = w.id) AS reports, c.created_at AS createdAt, "
+	    "c.removed_at AS removedAt FROM customers c LEFT JOIN workspaces w "
+	    "ON w.customer_id = c.id AND w.state = 'active' WHERE ?1 OR "
+	    "c.status <> 'removed' ORDER BY c.slug", "i", with_removed);
+}
+
+const struct pbi_err *
+pbi_ledger_reports(struct pbi_ledger *l, const char *workspace_id,
+    struct json_object **out)
+{
+	return db_rows(l->db, "cannot read the ledger", out,
+	    "SELECT id, name, dataset_id AS datasetId, sha256, "
+	    "version, import_id AS importId, published_at AS publishedAt "
+	    "FROM reports WHERE workspace_id = ?1 ORDER BY name", "s",
+	    workspace_id);
+}
+
+const struct pbi_err *
+pbi_ledger_profile_put(struct pbi_ledger *l, int64_t customer, const char *id,
+    const char *name)
+{
+	return db_run(l->db, "cannot record a profile",
+	    "INSERT INTO profiles (id, customer_id, display_name) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE "
+	    "SET state = 'active', deleted_at = NULL", "sIs", id, customer,
+	    name);
+}
+
+const struct pbi_err *
+pbi_ledger_profile_gone(struct pbi_ledger *l, const char *id)
+{
+	return db_run(l->db, "cannot record a deleted profile",
+	    "UPDATE profiles SET state = 'deleted', deleted_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", "s", id);
+}
+
+const struct pbi_err *
+pbi_ledger_workspace_put(struct pbi_ledger *l, int64_t customer,
+    const char *id, const char *name, const char *profile)
+{
+	return db_run(l->db, "cannot record a workspace",
+	    "INSERT INTO workspaces (id, customer_id, name, "
+	    "profile_id) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT (id) DO UPDATE SET state = 'active', deleted_at = "
+	    "NULL, name = excluded.name", "sIss", id, customer, name,
+	    profile);
+}
+
+const struct pbi_err *
+pbi_ledger_workspace_capacity(struct pbi_ledger *l, const char *id,
+    const char *capacity)
+{
+	return db_run(l->db, "cannot record a capacity",
+	    "UPDATE workspaces SET capacity_id = ?2, updated_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", "ss", id,
+	    capacity);
+}
+
+const struct pbi_err *
+pbi_ledger_workspace_gone(struct pbi_ledger *l, const char *id)
+{
+	const struct pbi_err	*err;
+
+	/* Its reports went with it; the journal keeps their history. */
+	if ((err = db_run(l->db, "cannot forget a workspace's reports",
+	    "DELETE FROM reports WHERE workspace_id = ?1", "s", id)) != NULL)
+		return err;
+	return db_run(l->db, "cannot record a deleted workspace",
+	    "UPDATE workspaces SET state = 'deleted', deleted_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", "s", id);
+}
+
+const struct pbi_err *
+pbi_ledger_report_put(struct pbi_ledger *l, const char *workspace,
+    const char *id, const char *dataset, const char *name,
+    const char *sha256, const char *import_id)
+{
+	/* One row per (workspace, name): a new version replaces it. */
+	return db_run(l->db, "cannot record a report",
+	    "INSERT INTO reports (id, workspace_id, dataset_id, "
+	    "name, sha256, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (workspace_id, name) DO UPDATE SET id = excluded.id, "
+	    "dataset_id = excluded.dataset_id, import_id = excluded.import_id, "
+	    "version = version + (sha256 <> excluded.sha256), sha256 = "
+	    "excluded.sha256, published_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", "ssssss", id, workspace,
+	    dataset, name, sha256, import_id);
+}
+
+const struct pbi_err *
+pbi_ledger_grant_put(struct pbi_ledger *l, const char *id, const char *client,
+    const char *resource, const char *resource_app, const char *consent,
+    const char *principal, const char *scope)
+{
+	return db_run(l->db, "cannot record a grant",
+	    "INSERT INTO grants (id, client_id, resource_id, "
+	    "resource_app_id, consent_type, principal_id, scope) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET "
+	    "scope = excluded.scope, updated_at = "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", "sssssss", id, client,
+	    resource, resource_app, consent, principal, scope);
+}
+
+const struct pbi_err *
+pbi_ledger_grant_del(struct pbi_ledger *l, const char *id)
+{
+	return db_run(l->db, "cannot forget a grant",
+	    "DELETE FROM grants WHERE id = ?1", "s", id);
+}
