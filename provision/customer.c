@@ -50,64 +50,92 @@ prov_did(struct json_object *res, const char *step, const char *what)
 	pj_add_str(steps, step, what);
 }
 
+/*
+ * How many times more a profile or workspace create is sent after a 5xx
+ * or a lost answer, when the lookup shows it was not created: names are
+ * unique (api-facts 3.1), so the service refuses a duplicate with 409.
+ */
+#define CREATE_RESENDS	2
+
+static const struct pbi_err *
+find_profile(struct pbi_prov *p, const void *name, struct json_object **out)
+{
+	const struct pbi_err	*err;
+
+	if ((err = pb_profile_find(p->svc, name, out)) != NULL)
+		return pbi_err_ctx(err, "cannot look up profile '%s'",
+		    (const char *)name);
+	return NULL;
+}
+
+static const struct pbi_err *
+create_profile(struct pbi_prov *p, const void *name,
+    struct json_object **out)
+{
+	return pb_profile_create(p->svc, name, out);
+}
+
 /* The profile of customer c: ledger, then lookup, then create. */
 static const struct pbi_err *
 step_profile(struct pbi_prov *p, struct pbi_customer *c, const char *name,
     struct json_object *res)
 {
 	const struct pbi_err	*err;
-	struct pbi_err		 saved;
-	struct json_object	*o = NULL;
-	int64_t			 jid;
-	int			 ours;
+	struct prov_object	 o;
+	struct json_object	*obj = NULL;
+	enum prov_how		 how;
+	char			 what[300];
 
 	if (c->profile_id[0] != '\0')
 		return NULL;
-	if ((err = pb_profile_find(p->svc, name, &o)) != NULL)
-		return pbi_err_ctx(err, "cannot look up profile '%s'", name);
-	if (o != NULL) {
-		if ((err = pbi_ledger_journaled(p->ledger, "profile.create",
-		    name, 0, &ours)) != NULL)
-			goto done;
-		if (!ours) {
-			err = pbi_err(PBI_ERR_REFUSED, "a profile named '%s' "
-			    "exists that this ledger did not create: "
-			    "refusing to adopt it", name);
-			goto done;
-		}
-		prov_did(res, "profile", "adopted");
-		if (!p->dry_run && (err = pbi_ledger_settle(p->ledger,
-		    "profile.create", name, pj_str(o, "id"))) != NULL)
-			goto done;
-	} else {
-		if ((err = prov_begin(p, c->id, "profile.create", name,
-		    &jid)) != NULL)
-			goto done;
-		err = pb_profile_create(p->svc, name, &o);
-		if (prov_ambiguous(err) || prov_exists(err)) {
-			pbi_err_copy(&saved, err);
-			if ((err = pb_profile_find(p->svc, name, &o)) == NULL &&
-			    o == NULL)
-				err = pbi_err_ctx(pbi_err_restore(&saved), "profile '%s' was not "
-				    "created", name);
-		}
-		prov_end(p, jid, err ? "failed" : "ok",
-		    o ? pj_str(o, "id") : NULL, err);
-		if (err != NULL) {
-			err = pbi_err_ctx(err, "cannot create profile '%s'",
-			    name);
-			goto done;
-		}
-		prov_did(res, "profile", "created");
-	}
-	pbi_strlcpy(c->profile_id, o ? pj_str(o, "id") : PROV_DRY_ID,
-	    sizeof(c->profile_id));
+	snprintf(what, sizeof(what), "profile '%s'", name);
+	memset(&o, 0, sizeof(o));
+	o.what = what;
+	o.step = "profile.create";
+	o.target = name;
+	o.customer = c->id;
+	o.flags = PROV_GUID;
+	o.resends = CREATE_RESENDS;
+	o.find = find_profile;
+	o.create = create_profile;
+	o.arg = name;
+	if ((err = prov_reconcile(p, &o, &obj, &how)) != NULL)
+		return err;
+	prov_did(res, "profile", how == PROV_FOUND ? "adopted" : "created");
+	pbi_strlcpy(c->profile_id, obj ? prov_object_id(&o, obj) :
+	    PROV_DRY_ID, sizeof(c->profile_id));
+	json_object_put(obj);
 	if (!p->dry_run)
 		err = pbi_ledger_profile_put(p->ledger, c->id, c->profile_id,
 		    name);
-done:
-	json_object_put(o);
 	return err;
+}
+
+/* A workspace's name, and the profile it is created as (or NULL). */
+struct ws_key {
+	const char	*profile;
+	const char	*name;
+};
+
+static const struct pbi_err *
+find_workspace(struct pbi_prov *p, const void *arg, struct json_object **out)
+{
+	const struct ws_key	*k = arg;
+	const struct pbi_err	*err;
+
+	if ((err = pb_group_find(p->svc, k->profile, k->name, out)) != NULL)
+		return pbi_err_ctx(err, "cannot look up workspace '%s'",
+		    k->name);
+	return NULL;
+}
+
+static const struct pbi_err *
+create_workspace(struct pbi_prov *p, const void *arg,
+    struct json_object **out)
+{
+	const struct ws_key	*k = arg;
+
+	return pb_group_create(p->svc, k->profile, k->name, out);
 }
 
 /* The workspace of customer c, created as its profile. */
@@ -115,72 +143,42 @@ static const struct pbi_err *
 step_workspace(struct pbi_prov *p, struct pbi_customer *c, const char *name,
     struct json_object *res)
 {
-	const struct pbi_err	*err;
-	struct pbi_err		 saved;
-	struct json_object	*o = NULL;
-	const char		*prof = p->profiles ? c->profile_id : NULL;
-	int64_t			 jid;
-	int			 ours;
+	const struct pbi_err	*err = NULL;
+	struct prov_object	 o;
+	struct ws_key		 k;
+	struct json_object	*obj = NULL;
+	enum prov_how		 how;
+	const char		*cap;
+	char			 what[300];
 
 	if (c->workspace_id[0] != '\0')
 		return NULL;
-	if (p->dry_run && prof != NULL && strcmp(prof, PROV_DRY_ID) == 0)
-		prof = NULL;
-	if ((err = pb_group_find(p->svc, prof, name, &o)) != NULL)
-		return pbi_err_ctx(err, "cannot look up workspace '%s'", name);
-	if (o == NULL) {
-		if ((err = prov_begin(p, c->id, "workspace.create", name,
-		    &jid)) != NULL)
-			return err;
-		err = pb_group_create(p->svc, prof, name, &o);
-		if (prov_ambiguous(err) || prov_exists(err)) {
-			/* Names are unique in the tenant (api-facts 3.1). */
-			pbi_err_copy(&saved, err);
-			if ((err = pb_group_find(p->svc, prof, name, &o)) ==
-			    NULL && o == NULL)
-				/*
-				 * The 409 stays in the error and so in the
-				 * journal: a failed 409 is no evidence that
-				 * the name is ours (pbi_ledger_journaled).
-				 */
-				err = prov_exists(&saved) ?
-				    pbi_err_ctx(pbi_err_restore(&saved),
-				    "workspace name '%s' is taken by a "
-				    "workspace this principal cannot see: "
-				    "someone else's", name) :
-				    pbi_err_ctx(pbi_err_restore(&saved),
-				    "workspace '%s' was not created", name);
-		}
-		prov_end(p, jid, err ? "failed" : o ? "ok" : "ok",
-		    o ? pj_str(o, "id") : NULL, err);
-		if (err != NULL)
-			return pbi_err_ctx(err, "cannot create workspace '%s'",
-			    name);
-		prov_did(res, "workspace", "created");
-	} else {
-		/* Ours only if this ledger ever set out to create it. */
-		if ((err = pbi_ledger_journaled(p->ledger, "workspace.create",
-		    name, 0, &ours)) != NULL)
-			goto done;
-		if (!ours) {
-			err = pbi_err(PBI_ERR_REFUSED, "workspace '%s' (%s) "
-			    "exists and this ledger did not create it: "
-			    "someone else's workspace, not adopted", name,
-			    pj_str(o, "id"));
-			goto done;
-		}
-		prov_did(res, "workspace", "adopted");
-		if (!p->dry_run && (err = pbi_ledger_settle(p->ledger,
-		    "workspace.create", name, pj_str(o, "id"))) != NULL)
-			goto done;
-	}
-	pbi_strlcpy(c->workspace_id, o ? pj_str(o, "id") : PROV_DRY_ID,
-	    sizeof(c->workspace_id));
+	k.name = name;
+	k.profile = p->profiles ? c->profile_id : NULL;
+	if (p->dry_run && k.profile != NULL &&
+	    strcmp(k.profile, PROV_DRY_ID) == 0)
+		k.profile = NULL;
+	snprintf(what, sizeof(what), "workspace '%s'", name);
+	memset(&o, 0, sizeof(o));
+	o.what = what;
+	o.step = "workspace.create";
+	o.target = name;
+	o.customer = c->id;
+	o.flags = PROV_GUID;
+	o.resends = CREATE_RESENDS;
+	o.find = find_workspace;
+	o.create = create_workspace;
+	o.arg = &k;
+	if ((err = prov_reconcile(p, &o, &obj, &how)) != NULL)
+		return err;
+	prov_did(res, "workspace", how == PROV_FOUND ? "adopted" : "created");
+	pbi_strlcpy(c->workspace_id, obj ? prov_object_id(&o, obj) :
+	    PROV_DRY_ID, sizeof(c->workspace_id));
 	pbi_strlcpy(c->workspace_name, name, sizeof(c->workspace_name));
-	if (o != NULL && pj_str(o, "capacityId") != NULL &&
-	    pj_bool(o, "isOnDedicatedCapacity", 0))
-		pbi_strlcpy(c->capacity_id, pj_str(o, "capacityId"),
-		    sizeof(c->capacity_id));
+	if ((cap = pj_str(obj, "capacityId")) != NULL && pbi_is_guid(cap) &&
+	    pj_bool(obj, "isOnDedicatedCapacity", 0))
+		pbi_strlcpy(c->capacity_id, cap, sizeof(c->capacity_id));
+	json_object_put(obj);
 	if (!p->dry_run) {
 		err = pbi_ledger_workspace_put(p->ledger, c->id,
 		    c->workspace_id, name, p->profiles ? c->profile_id : NULL);
@@ -188,8 +186,6 @@ step_workspace(struct pbi_prov *p, struct pbi_customer *c, const char *name,
 			err = pbi_ledger_workspace_capacity(p->ledger,
 			    c->workspace_id, c->capacity_id);
 	}
-done:
-	json_object_put(o);
 	return err;
 }
 

@@ -5,14 +5,12 @@
  * last scope revoked.
  */
 #include "provision.h"
-#include "lag.h"
+#include "reconcile.h"
 #include "graph/graph.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define DRY_ID	"00000000-0000-0000-0000-000000000000"
 
 static const struct {
 	const char	*name;		/* in results */

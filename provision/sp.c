@@ -4,7 +4,7 @@
  * exists.
  */
 #include "provision.h"
-#include "lag.h"
+#include "reconcile.h"
 #include "graph/graph.h"
 
 #include <sys/stat.h>
@@ -15,9 +15,6 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-/* A placeholder for the id of an object a dry run did not create. */
-#define DRY_ID	"00000000-0000-0000-0000-000000000000"
 
 static const struct pbi_err *
 find_sp(struct pbi_prov *p, const void *app_id, struct json_object **out)
@@ -264,7 +261,7 @@ pbi_sp_ensure(struct pbi_prov *p, const struct pbi_sp_opts *o,
 				goto done;
 			pj_add_str(did, "application", "created");
 		}
-		app_id = app ? pj_str(app, "appId") : DRY_ID;
+		app_id = app ? pj_str(app, "appId") : PROV_DRY_ID;
 	}
 	if (app_id == NULL || !pbi_is_guid(app_id)) {
 		err = pbi_err(PBI_ERR_INPUT, "invalid app id '%s'",
@@ -294,8 +291,8 @@ pbi_sp_ensure(struct pbi_prov *p, const struct pbi_sp_opts *o,
 			goto done;
 		pj_add_str(did, "servicePrincipal", how);
 	}
-	sp_id = sp ? pj_str(sp, "id") : DRY_ID;
-	app_oid = app ? pj_str(app, "id") : DRY_ID;
+	sp_id = sp ? pj_str(sp, "id") : PROV_DRY_ID;
+	app_oid = app ? pj_str(app, "id") : PROV_DRY_ID;
 
 	if (!p->dry_run) {
 		if ((client == NULL || strcasecmp(client, app_id) != 0) &&

@@ -7,10 +7,7 @@
 #define PBI_STEPS_H
 
 #include "provision.h"
-#include "lag.h"
-
-/* A placeholder for the id of an object a dry run did not create. */
-#define PROV_DRY_ID	"00000000-0000-0000-0000-000000000000"
+#include "reconcile.h"
 
 /* Note in the customer's result that step did what ("created"...). */
 void			 prov_did(struct json_object *res, const char *step,
