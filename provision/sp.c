@@ -51,6 +51,12 @@ ncustomers(struct pbi_prov *p, long *n)
 	return NULL;
 }
 
+static const struct pbi_err *
+post_app(struct pbi_prov *p, const void *name, struct json_object **out)
+{
+	return graph_app_create(p->svc, name, out);
+}
+
 /*
  * Create the application named name, or adopt the one that a lost answer
  * hides.  Never posts twice: an application's name is not unique.
@@ -58,72 +64,60 @@ ncustomers(struct pbi_prov *p, long *n)
 static const struct pbi_err *
 create_app(struct pbi_prov *p, const char *name, struct json_object **app)
 {
-	const struct pbi_err	*err;
-	struct pbi_err		 saved;
-	int64_t			 jid;
+	struct prov_object	 ro;
+	enum prov_how		 how;
+	char			 what[320];
 
-	if ((err = prov_begin(p, 0, "app.create", name, &jid)) != NULL)
-		return err;
-	err = graph_app_create(p->svc, name, app);
-	if (prov_ambiguous(err)) {
-		pbi_err_copy(&saved, err);
-		if ((err = prov_lookup_lagged(p, find_app_named, name,
-		    app)) == NULL && *app == NULL)
-			err = pbi_err_ctx(pbi_err_restore(&saved), "cannot create application "
-			    "'%s', and it did not appear since; re-run to "
-			    "reconcile", name);
-		else if (err == NULL) {
-			prov_end(p, jid, "adopted", pj_str(*app, "appId"),
-			    NULL);
-			return NULL;
-		}
-	}
-	if (err != NULL) {
-		err = pbi_err_ctx(err, "cannot create application '%s'", name);
-		prov_end(p, jid, "failed", NULL, err);
-		return err;
-	}
-	return prov_end(p, jid, "ok", *app ? pj_str(*app, "appId") : NULL,
-	    NULL);
+	snprintf(what, sizeof(what), "application '%s'", name);
+	memset(&ro, 0, sizeof(ro));
+	ro.what = what;
+	ro.step = "app.create";
+	ro.target = name;
+	ro.id_key = "appId";
+	ro.flags = PROV_LAGGED | PROV_GUID;
+	ro.lookup = find_app_named;
+	ro.create = post_app;
+	ro.arg = name;
+	return prov_reconcile(p, &ro, app, &how);
 }
 
-/* Create the SP of app_id, adopting one that exists or appears. */
 static const struct pbi_err *
-create_sp(struct pbi_prov *p, const char *app_id, struct json_object **sp,
+post_sp(struct pbi_prov *p, const void *app_id, struct json_object **out)
+{
+	return graph_sp_create(p->svc, app_id, out);
+}
+
+/*
+ * The service principal of app_id: found, or created; *how says which
+ * (NULL: it was there).  Graph keeps one per appId and refuses a second
+ * with 409 (api-facts 2.3): what a lookup shows is ours, and a create a
+ * lookup proves lost may be sent once more.
+ */
+static const struct pbi_err *
+ensure_sp(struct pbi_prov *p, const char *app_id, struct json_object **sp,
     const char **how)
 {
 	const struct pbi_err	*err;
-	struct pbi_err		 saved;
-	int64_t			 jid;
-	int			 again = 0;
+	struct prov_object	 ro;
+	enum prov_how		 h;
+	char			 what[96];
 
-	*how = "created";
-	if ((err = prov_begin(p, 0, "sp.create", app_id, &jid)) != NULL)
+	snprintf(what, sizeof(what), "the service principal of app %s",
+	    app_id);
+	memset(&ro, 0, sizeof(ro));
+	ro.what = what;
+	ro.step = "sp.create";
+	ro.target = app_id;
+	ro.flags = PROV_ADOPT_ANY | PROV_LAGGED | PROV_GUID;
+	ro.resends = 1;
+	ro.find = find_sp;
+	ro.create = post_sp;
+	ro.arg = app_id;
+	if ((err = prov_reconcile(p, &ro, sp, &h)) != NULL)
 		return err;
-retry:
-	err = graph_sp_create(p->svc, app_id, sp);
-	if (prov_exists(err) || prov_ambiguous(err)) {
-		/* 409: another run made it (2.3); 5xx: maybe we did. */
-		pbi_err_copy(&saved, err);
-		if ((err = prov_lookup_lagged(p, find_sp, app_id, sp)) ==
-		    NULL && *sp != NULL)
-			*how = "adopted";
-		else if (err == NULL && !again && prov_ambiguous(&saved)) {
-			/* Unique per appId: a second POST cannot duplicate. */
-			again = 1;
-			goto retry;
-		} else if (err == NULL)
-			err = pbi_err_ctx(pbi_err_restore(&saved), "the service principal is "
-			    "not visible");
-	}
-	if (err != NULL) {
-		err = pbi_err_ctx(err, "cannot create the service principal of "
-		    "app %s", app_id);
-		prov_end(p, jid, "failed", NULL, err);
-		return err;
-	}
-	return prov_end(p, jid, strcmp(*how, "adopted") == 0 ? "adopted" :
-	    "ok", *sp ? pj_str(*sp, "id") : NULL, NULL);
+	*how = h == PROV_FOUND ? NULL : h == PROV_CREATED ? "created" :
+	    "adopted";
+	return NULL;
 }
 
 /* Add a secret and write it, once, to path (mode 0600, never replaced). */
@@ -284,13 +278,10 @@ pbi_sp_ensure(struct pbi_prov *p, const struct pbi_sp_opts *o,
 		goto done;
 	}
 
-	if ((err = graph_sp_find(p->svc, app_id, &sp)) != NULL)
+	if ((err = ensure_sp(p, app_id, &sp, &how)) != NULL)
 		goto done;
-	if (sp == NULL) {
-		if ((err = create_sp(p, app_id, &sp, &how)) != NULL)
-			goto done;
+	if (how != NULL)
 		pj_add_str(did, "servicePrincipal", how);
-	}
 	sp_id = sp ? pj_str(sp, "id") : PROV_DRY_ID;
 	app_oid = app ? pj_str(app, "id") : PROV_DRY_ID;
 
