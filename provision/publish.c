@@ -360,6 +360,13 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	if ((err = prov_begin(p, c->id, "report.import", target, &jid)))
 		goto out;
 	err = send_package(p, prof, c->workspace_id, f, mode, &started);
+	if (err == NULL && !p->dry_run && !pbi_is_guid(pj_str(started, "id"))) {
+		/* An answer without an import id (api-facts 3.4): landed? */
+		json_object_put(started);
+		started = NULL;
+		err = pbi_err(PBI_ERR_PROTO, "the import answer has no valid "
+		    "id");
+	}
 	if (prov_ambiguous(err)) {
 		/*
 		 * Did it land?  Only an import that was not there before
@@ -384,8 +391,9 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 		pj_add_str(item, "action", "imported");
 		goto done;
 	}
-	if (err == NULL && (iid = pj_str(started, "id")) == NULL)
-		err = pbi_err(PBI_ERR_PROTO, "the import answer has no id");
+	if (err == NULL && !pbi_is_guid(iid = pj_str(started, "id")))
+		err = pbi_err(PBI_ERR_PROTO, "the import answer has no valid "
+		    "id");
 	if (err == NULL)
 		err = poll_import(p, prof, c->workspace_id,
 		    pj_str(started, "id"), &imp);
@@ -398,6 +406,12 @@ imported:
 		if (rid == NULL)
 			err = pbi_err(PBI_ERR_PROTO, "import of '%s' "
 			    "succeeded without a report", f->name);
+		/* Ids go into paths and the ledger: GUIDs only (3.5). */
+		else if (!pbi_is_guid(rid) || (did_ && !pbi_is_guid(did_)))
+			err = pbi_err(PBI_ERR_PROTO, "import of '%s' "
+			    "answered an invalid %s id '%.64s'", f->name,
+			    pbi_is_guid(rid) ? "dataset" : "report",
+			    pbi_is_guid(rid) ? did_ : rid);
 	}
 	if (err != NULL) {
 		pbi_err_copy(&saved, err);
