@@ -16,6 +16,17 @@ cmd_targets_release(struct cmd_targets *t)
 }
 
 const struct pbi_err *
+cmd_targets_usage(int n, const char *from, int all)
+{
+	if (all && (n > 0 || from != NULL))
+		return pbi_err(PBI_ERR_USAGE, "--all excludes naming "
+		    "customers");
+	if (n == 0 && from == NULL && !all)
+		return pbi_err(PBI_ERR_USAGE, "name at least one customer");
+	return NULL;
+}
+
+const struct pbi_err *
 cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
     int all, struct cmd_targets *t)
 {
@@ -26,8 +37,7 @@ cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
 
 	memset(t, 0, sizeof(*t));
 	if (all && (n > 0 || from != NULL))
-		return pbi_err(PBI_ERR_USAGE, "--all excludes naming "
-		    "customers");
+		return cmd_targets_usage(n, from, all);
 	if (from != NULL && (err = pbi_csv_customers(from, &t->list)) != NULL)
 		return err;
 	if (t->list == NULL)
@@ -160,10 +170,6 @@ cmd_report(struct pbi_cmdctx *ctx, struct json_object *results,
 const struct pbi_err *
 cmd_prov(struct pbi_cmdctx *ctx, struct pbi_prov *p)
 {
-	const struct pbi_err	*err;
-
-	if ((err = cmd_svc(ctx)) != NULL || (err = cmd_lock(ctx)) != NULL)
-		return err;
 	pbi_prov_init(p, ctx->svc, ctx->ledger, ctx->dry_run);
 	p->quiet = ctx->quiet;
 	return pbi_prov_load(p);
