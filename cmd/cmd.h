@@ -26,6 +26,9 @@ struct pbi_cmdctx {
 	struct pbi_svc		*svc;		/* made for NEED_SVC */
 	struct pbi_authconf	 auth;		/* --client-secret-file ... */
 	int			 status;	/* exit status with no error */
+	char			*failures;	/* "N of M customers failed;
+						   first: ...", for main to
+						   print (free(3)) */
 };
 
 /*
@@ -125,7 +128,10 @@ const struct pbi_err *cmd_targets_usage(int n, const char *from, int all);
 void	 cmd_targets_release(struct cmd_targets *);
 /* Append --param NAME=VALUE to *params ([{name,newValue}]). */
 const struct pbi_err *cmd_param(struct json_object **params, const char *kv);
-/* The per-customer table or JSON; exit 1 when any failed. */
+/*
+ * The per-customer table or JSON; exit 1 when any failed, and then the
+ * one line main also prints on stderr.
+ */
 void	 cmd_report(struct pbi_cmdctx *, struct json_object *results,
 	    size_t failed, size_t skipped);
 /* A workflow context with the ledger's settings, after cmd_setup. */

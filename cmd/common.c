@@ -151,6 +151,39 @@ print_results(struct json_object *o)
 		    (long long)pj_int(o, "skipped", 0));
 }
 
+/*
+ * The line main prints on stderr when customers failed: how many, and
+ * the first of them with its error, on one line.
+ */
+static void
+set_failures(struct pbi_cmdctx *ctx, struct json_object *results,
+    size_t failed)
+{
+	struct json_object	*r = NULL;
+	const char		*e;
+	char			*s;
+	size_t			 i, n;
+
+	for (i = 0; i < pj_len(results) && r == NULL; i++)
+		if (pj_str(pj_idx(results, i), "status") != NULL &&
+		    strcmp(pj_str(pj_idx(results, i), "status"), "failed") ==
+		    0)
+			r = pj_idx(results, i);
+	e = r && pj_str(r, "error") ? pj_str(r, "error") : "?";
+	n = strlen(e) + 256;
+	if ((s = malloc(n)) == NULL)
+		return;
+	snprintf(s, n, "%zu of %zu customer%s failed; first: %s: %s", failed,
+	    pj_len(results), pj_len(results) == 1 ? "" : "s",
+	    r ? pj_str(r, "customer") : "?", e);
+	/* One line, whatever the service's message held. */
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+			s[i] = ' ';
+	free(ctx->failures);
+	ctx->failures = s;
+}
+
 void
 cmd_report(struct pbi_cmdctx *ctx, struct json_object *results,
     size_t failed, size_t skipped)
@@ -163,8 +196,10 @@ cmd_report(struct pbi_cmdctx *ctx, struct json_object *results,
 	if (!cmd_dry_calls(ctx, o))
 		cmd_emit(ctx, o, print_results);
 	json_object_put(o);
-	if (failed > 0)
+	if (failed > 0) {
 		ctx->status = 1;
+		set_failures(ctx, results, failed);
+	}
 }
 
 const struct pbi_err *

@@ -507,6 +507,7 @@ verb_err:
 		pbi_svc_free(ctx.svc);
 		pbi_ledger_close(ctx.ledger);
 		free(ctx.ledger_path);
+		free(ctx.failures);
 		commands[i].usage(2);
 	}
 	pbi_svc_free(ctx.svc);
@@ -520,6 +521,10 @@ verb_err:
 			    "%s\n", strerror(errno));
 		status = 1;
 	}
+	/* After the results: scripts that log stderr see failures too. */
+	if (ctx.failures != NULL)
+		fprintf(stderr, "pbictl: %s\n", ctx.failures);
+	free(ctx.failures);
 	if (err != NULL)
 		fprintf(stderr, "pbictl: %s\n", pbi_err_str(err, msg,
 		    sizeof(msg)));

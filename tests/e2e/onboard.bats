@@ -445,3 +445,24 @@ no_duplicates() {
 	[[ "$stderr" == *"-o: expected table or json, not 'yaml'"* ]]
 }
 
+@test "when customers fail, one line on stderr says how many and the first" {
+	sim_seed ".servicePrincipals = [{\"appId\": \"$APP\"}]
+	    | .workspaces = [{\"id\": \"aaaaaaaa-0000-4000-8000-000000000001\", \"name\": \"cust-beta\"}]"
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --isolation workspace >/dev/null
+	run --separate-stderr pbictl customer add acme beta gamma -o json
+	[ "$status" -eq 1 ]
+	# Standard output is the JSON alone.
+	[ "$(jq -r '[.customers[].status] | join(",")' <<<"$output")" = ok,failed,ok ]
+	[ "$(wc -l <<<"$stderr")" = 1 ]
+	[[ "$stderr" == "pbictl: 1 of 3 customers failed; first: beta: "*"cust-beta"* ]]
+	# Even with -q, and as a table.
+	run --separate-stderr pbictl -q customer add beta
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"1 of 1 failed"* ]]
+	[[ "$stderr" == "pbictl: 1 of 1 customer failed; first: beta: "* ]]
+	# No failure, no line.
+	run --separate-stderr pbictl customer add acme
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
