@@ -37,19 +37,6 @@ pbi_ws_name(const struct pbi_prov *p, const char *slug, char *buf,
 		    p->template, slug, at + 6);
 }
 
-/* Note what a step did in the customer's result. */
-void
-prov_did(struct json_object *res, const char *step, const char *what)
-{
-	struct json_object	*steps = pj_obj(res, "steps");
-
-	if (steps == NULL) {
-		steps = json_object_new_object();
-		pj_add(res, "steps", steps);
-	}
-	pj_add_str(steps, step, what);
-}
-
 /*
  * How many times more a profile or workspace create is sent after a 5xx
  * or a lost answer, when the lookup shows it was not created: names are
@@ -81,24 +68,17 @@ step_profile(struct pbi_prov *p, struct pbi_customer *c, const char *name,
     struct json_object *res)
 {
 	const struct pbi_err	*err;
-	struct prov_object	 o;
 	struct json_object	*obj = NULL;
 	enum prov_how		 how;
 	char			 what[300];
+	const struct prov_object o = { .what = what,
+	    .step = "profile.create", .target = name, .customer = c->id,
+	    .flags = PROV_GUID, .resends = CREATE_RESENDS,
+	    .find = find_profile, .create = create_profile, .arg = name };
 
 	if (c->profile_id[0] != '\0')
 		return NULL;
 	snprintf(what, sizeof(what), "profile '%s'", name);
-	memset(&o, 0, sizeof(o));
-	o.what = what;
-	o.step = "profile.create";
-	o.target = name;
-	o.customer = c->id;
-	o.flags = PROV_GUID;
-	o.resends = CREATE_RESENDS;
-	o.find = find_profile;
-	o.create = create_profile;
-	o.arg = name;
 	if ((err = prov_reconcile(p, &o, &obj, &how)) != NULL)
 		return err;
 	prov_did(res, "profile", how == PROV_FOUND ? "adopted" : "created");
@@ -144,12 +124,15 @@ step_workspace(struct pbi_prov *p, struct pbi_customer *c, const char *name,
     struct json_object *res)
 {
 	const struct pbi_err	*err = NULL;
-	struct prov_object	 o;
 	struct ws_key		 k;
 	struct json_object	*obj = NULL;
 	enum prov_how		 how;
 	const char		*cap;
 	char			 what[300];
+	const struct prov_object o = { .what = what,
+	    .step = "workspace.create", .target = name, .customer = c->id,
+	    .flags = PROV_GUID, .resends = CREATE_RESENDS,
+	    .find = find_workspace, .create = create_workspace, .arg = &k };
 
 	if (c->workspace_id[0] != '\0')
 		return NULL;
@@ -159,16 +142,6 @@ step_workspace(struct pbi_prov *p, struct pbi_customer *c, const char *name,
 	    strcmp(k.profile, PROV_DRY_ID) == 0)
 		k.profile = NULL;
 	snprintf(what, sizeof(what), "workspace '%s'", name);
-	memset(&o, 0, sizeof(o));
-	o.what = what;
-	o.step = "workspace.create";
-	o.target = name;
-	o.customer = c->id;
-	o.flags = PROV_GUID;
-	o.resends = CREATE_RESENDS;
-	o.find = find_workspace;
-	o.create = create_workspace;
-	o.arg = &k;
 	if ((err = prov_reconcile(p, &o, &obj, &how)) != NULL)
 		return err;
 	prov_did(res, "workspace", how == PROV_FOUND ? "adopted" : "created");
@@ -189,15 +162,6 @@ step_workspace(struct pbi_prov *p, struct pbi_customer *c, const char *name,
 	return err;
 }
 
-const char *
-prov_as_profile(const struct pbi_prov *p, const struct pbi_customer *c)
-{
-	if (!p->profiles || c->profile_id[0] == '\0' ||
-	    strcmp(c->profile_id, PROV_DRY_ID) == 0)
-		return NULL;
-	return c->profile_id;
-}
-
 /* Make each UPN an admin of the workspace, once. */
 static const struct pbi_err *
 step_admins(struct pbi_prov *p, struct pbi_customer *c,
@@ -213,8 +177,8 @@ step_admins(struct pbi_prov *p, struct pbi_customer *c,
 	if (o->nadmins == 0)
 		return NULL;
 	if (strcmp(c->workspace_id, PROV_DRY_ID) != 0 &&
-	    (err = pb_group_users(p->svc, prov_as_profile(p, c), c->workspace_id,
-	    &users)) != NULL)
+	    (err = pb_group_users(p->svc, prov_as_profile(p, c),
+	    c->workspace_id, &users)) != NULL)
 		return pbi_err_ctx(err, "cannot list the users of workspace "
 		    "'%s'", c->workspace_name);
 	for (i = 0; i < o->nadmins && err == NULL; i++) {
@@ -245,14 +209,6 @@ step_admins(struct pbi_prov *p, struct pbi_customer *c,
 		prov_did(res, "admins", "added");
 	json_object_put(users);
 	return err;
-}
-
-int64_t
-prov_env_ms(const char *name, int64_t def_s)
-{
-	const char	*v = getenv(name);
-
-	return (v && *v ? atol(v) : def_s) * 1000;
 }
 
 const struct pbi_err *

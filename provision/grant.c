@@ -326,15 +326,18 @@ pbi_grant_ensure(struct pbi_prov *p, const struct pbi_grant_opts *o,
     struct json_object **out)
 {
 	const struct pbi_err	*err = NULL;
-	struct json_object	*res_sp[NRES] = { NULL }, *all = NULL, *g = NULL;
-	struct json_object	*list, *item;
+	struct json_object	*res_sp[NRES] = { NULL }, *all = NULL;
+	struct json_object	*g = NULL, *list, *item;
 	struct scopes		 want[NRES], have, added;
 	struct grant_key	 k;
-	struct prov_object	 ro;
 	char			*client = NULL, *principal = NULL, *scope = NULL;
 	char			 target[128], what[160];
 	enum prov_how		 how;
 	size_t			 r, i;
+	const struct prov_object ro = { .what = what, .step = "grant.create",
+	    .target = target, .flags = PROV_ADOPT_ANY | PROV_LAGGED,
+	    .resends = 1, .find = listed_grant, .lookup = find_grant,
+	    .create = create_grant, .arg = &k };
 
 	*out = NULL;
 	memset(want, 0, sizeof(want));
@@ -389,16 +392,6 @@ pbi_grant_ensure(struct pbi_prov *p, const struct pbi_grant_opts *o,
 		 */
 		k.scope = scope;
 		snprintf(what, sizeof(what), "the %s grant", target);
-		memset(&ro, 0, sizeof(ro));
-		ro.what = what;
-		ro.step = "grant.create";
-		ro.target = target;
-		ro.flags = PROV_ADOPT_ANY | PROV_LAGGED;
-		ro.resends = 1;
-		ro.find = listed_grant;
-		ro.lookup = find_grant;
-		ro.create = create_grant;
-		ro.arg = &k;
 		if ((err = prov_reconcile(p, &ro, &g, &how)) != NULL)
 			break;
 		if (how == PROV_CREATED) {

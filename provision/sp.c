@@ -64,20 +64,14 @@ post_app(struct pbi_prov *p, const void *name, struct json_object **out)
 static const struct pbi_err *
 create_app(struct pbi_prov *p, const char *name, struct json_object **app)
 {
-	struct prov_object	 ro;
 	enum prov_how		 how;
 	char			 what[320];
+	const struct prov_object ro = { .what = what, .step = "app.create",
+	    .target = name, .id_key = "appId",
+	    .flags = PROV_LAGGED | PROV_GUID, .resends = 0,
+	    .lookup = find_app_named, .create = post_app, .arg = name };
 
 	snprintf(what, sizeof(what), "application '%s'", name);
-	memset(&ro, 0, sizeof(ro));
-	ro.what = what;
-	ro.step = "app.create";
-	ro.target = name;
-	ro.id_key = "appId";
-	ro.flags = PROV_LAGGED | PROV_GUID;
-	ro.lookup = find_app_named;
-	ro.create = post_app;
-	ro.arg = name;
 	return prov_reconcile(p, &ro, app, &how);
 }
 
@@ -98,21 +92,14 @@ ensure_sp(struct pbi_prov *p, const char *app_id, struct json_object **sp,
     const char **how)
 {
 	const struct pbi_err	*err;
-	struct prov_object	 ro;
 	enum prov_how		 h;
 	char			 what[96];
+	const struct prov_object ro = { .what = what, .step = "sp.create",
+	    .target = app_id, .flags = PROV_ADOPT_ANY | PROV_LAGGED | PROV_GUID,
+	    .resends = 1, .find = find_sp, .create = post_sp, .arg = app_id };
 
 	snprintf(what, sizeof(what), "the service principal of app %s",
 	    app_id);
-	memset(&ro, 0, sizeof(ro));
-	ro.what = what;
-	ro.step = "sp.create";
-	ro.target = app_id;
-	ro.flags = PROV_ADOPT_ANY | PROV_LAGGED | PROV_GUID;
-	ro.resends = 1;
-	ro.find = find_sp;
-	ro.create = post_sp;
-	ro.arg = app_id;
 	if ((err = prov_reconcile(p, &ro, sp, &h)) != NULL)
 		return err;
 	*how = h == PROV_FOUND ? NULL : h == PROV_CREATED ? "created" :

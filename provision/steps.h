@@ -1,7 +1,7 @@
 /*
  * steps.h: the steps of a customer's pipeline that live in files of
- * their own (capacity.c, publish.c), and what they share with
- * customer.c.  Internal to provision/.
+ * their own (capacity.c, publish.c), called by customer.c, and what
+ * every step shares (journal.c).  Internal to provision/.
  */
 #ifndef PBI_STEPS_H
 #define PBI_STEPS_H
