@@ -123,27 +123,18 @@ print_status(struct json_object *o)
 }
 
 const struct pbi_err *
-cmd_auth(struct pbi_cmdctx *ctx, int argc, char **argv)
+cmd_auth_status(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err = NULL;
 	struct json_object	*o, *toks, *t;
 	enum pbi_api		 api;
+	int			 at;
 
-	if (argc < 2)
-		return pbi_err(PBI_ERR_USAGE, "a verb is needed: status");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		usage_auth(0);
-	if (strcmp(argv[1], "status") != 0)
-		return pbi_err(PBI_ERR_USAGE, "unknown verb '%s'", argv[1]);
-	if (argc > 2 && (strcmp(argv[2], "-h") == 0 ||
-	    strcmp(argv[2], "--help") == 0)) {
-		fputs("usage: " AUTH_STATUS_SYNOPSIS, stdout);
-		exit(0);
-	}
-	if (argc > 2)
+	if ((at = cmd_plain(ctx, argc, argv, AUTH_STATUS_SYNOPSIS,
+	    usage_auth)) < argc)
 		return pbi_err(PBI_ERR_USAGE, "status: unexpected argument "
-		    "'%s'", argv[2]);
-	if ((err = cmd_svc(ctx)) != NULL)
+		    "'%s'", argv[at]);
+	if ((err = cmd_setup(ctx)) != NULL)
 		return err;
 	o = json_object_new_object();
 	pj_add_str(o, "cloud", ctx->svc->ep.cloud);

@@ -43,8 +43,8 @@ print_list(struct json_object *a)
 	pbi_table_free(t);
 }
 
-static const struct pbi_err *
-capacity_assign(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_capacity_assign(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "capacity",	required_argument, NULL, 'c' },
@@ -63,7 +63,7 @@ capacity_assign(struct pbi_cmdctx *ctx, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&p, 0, sizeof(p));
 	o.existing = 1;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.capacity = optarg;
@@ -80,7 +80,9 @@ capacity_assign(struct pbi_cmdctx *ctx, int argc, char **argv)
 	}
 	if (o.capacity == NULL)
 		return pbi_err(PBI_ERR_USAGE, "assign: --capacity is needed");
-	if ((err = cmd_targets(ctx, argv + optind, argc - optind, NULL, all,
+	if ((err = cmd_targets_usage(argc - optind, NULL, all)) != NULL ||
+	    (err = cmd_setup(ctx)) != NULL ||
+	    (err = cmd_targets(ctx, argv + optind, argc - optind, NULL, all,
 	    &t)) != NULL)
 		return err;
 	/* A missing or unassignable capacity changes nothing. */
@@ -97,31 +99,21 @@ capacity_assign(struct pbi_cmdctx *ctx, int argc, char **argv)
 }
 
 const struct pbi_err *
-cmd_capacity(struct pbi_cmdctx *ctx, int argc, char **argv)
+cmd_capacity_list(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err;
 	struct pbi_prov		 p;
 	struct json_object	*a = NULL;
+	int			 at;
 
-	if (argc < 2)
-		return pbi_err(PBI_ERR_USAGE, "a verb is needed: list or "
-		    "assign");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		usage_capacity(0);
-	if (strcmp(argv[1], "assign") == 0)
-		return capacity_assign(ctx, argc - 1, argv + 1);
-	if (strcmp(argv[1], "list") != 0)
-		return pbi_err(PBI_ERR_USAGE, "unknown verb '%s'", argv[1]);
-	if (argc > 2 && (strcmp(argv[2], "-h") == 0 ||
-	    strcmp(argv[2], "--help") == 0)) {
-		printf("usage: %s", CAPACITY_LIST_SYNOPSIS);
-		exit(0);
-	}
-	if (argc > 2)
+	if ((at = cmd_plain(ctx, argc, argv, CAPACITY_LIST_SYNOPSIS,
+	    usage_capacity)) < argc)
 		return pbi_err(PBI_ERR_USAGE, "list: unexpected argument '%s'",
-		    argv[2]);
+		    argv[at]);
 	memset(&p, 0, sizeof(p));
-	if ((err = cmd_prov(ctx, &p)) == NULL &&
+	/* Only reads: no run lock, so it works while an onboarding runs. */
+	if ((err = cmd_setup(ctx)) == NULL &&
+	    (err = cmd_prov(ctx, &p)) == NULL &&
 	    (err = pbi_capacity_list(&p, &a)) == NULL)
 		cmd_emit(ctx, a, print_list);
 	json_object_put(a);

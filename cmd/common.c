@@ -16,6 +16,17 @@ cmd_targets_release(struct cmd_targets *t)
 }
 
 const struct pbi_err *
+cmd_targets_usage(int n, const char *from, int all)
+{
+	if (all && (n > 0 || from != NULL))
+		return pbi_err(PBI_ERR_USAGE, "--all excludes naming "
+		    "customers");
+	if (n == 0 && from == NULL && !all)
+		return pbi_err(PBI_ERR_USAGE, "name at least one customer");
+	return NULL;
+}
+
+const struct pbi_err *
 cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
     int all, struct cmd_targets *t)
 {
@@ -26,8 +37,7 @@ cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
 
 	memset(t, 0, sizeof(*t));
 	if (all && (n > 0 || from != NULL))
-		return pbi_err(PBI_ERR_USAGE, "--all excludes naming "
-		    "customers");
+		return cmd_targets_usage(n, from, all);
 	if (from != NULL && (err = pbi_csv_customers(from, &t->list)) != NULL)
 		return err;
 	if (t->list == NULL)
@@ -141,6 +151,39 @@ print_results(struct json_object *o)
 		    (long long)pj_int(o, "skipped", 0));
 }
 
+/*
+ * The line main prints on stderr when customers failed: how many, and
+ * the first of them with its error, on one line.
+ */
+static void
+set_failures(struct pbi_cmdctx *ctx, struct json_object *results,
+    size_t failed)
+{
+	struct json_object	*r = NULL;
+	const char		*e;
+	char			*s;
+	size_t			 i, n;
+
+	for (i = 0; i < pj_len(results) && r == NULL; i++)
+		if (pj_str(pj_idx(results, i), "status") != NULL &&
+		    strcmp(pj_str(pj_idx(results, i), "status"), "failed") ==
+		    0)
+			r = pj_idx(results, i);
+	e = r && pj_str(r, "error") ? pj_str(r, "error") : "?";
+	n = strlen(e) + 256;
+	if ((s = malloc(n)) == NULL)
+		return;
+	snprintf(s, n, "%zu of %zu customer%s failed; first: %s: %s", failed,
+	    pj_len(results), pj_len(results) == 1 ? "" : "s",
+	    r ? pj_str(r, "customer") : "?", e);
+	/* One line, whatever the service's message held. */
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+			s[i] = ' ';
+	free(ctx->failures);
+	ctx->failures = s;
+}
+
 void
 cmd_report(struct pbi_cmdctx *ctx, struct json_object *results,
     size_t failed, size_t skipped)
@@ -153,17 +196,15 @@ cmd_report(struct pbi_cmdctx *ctx, struct json_object *results,
 	if (!cmd_dry_calls(ctx, o))
 		cmd_emit(ctx, o, print_results);
 	json_object_put(o);
-	if (failed > 0)
+	if (failed > 0) {
 		ctx->status = 1;
+		set_failures(ctx, results, failed);
+	}
 }
 
 const struct pbi_err *
 cmd_prov(struct pbi_cmdctx *ctx, struct pbi_prov *p)
 {
-	const struct pbi_err	*err;
-
-	if ((err = cmd_svc(ctx)) != NULL || (err = cmd_lock(ctx)) != NULL)
-		return err;
 	pbi_prov_init(p, ctx->svc, ctx->ledger, ctx->dry_run);
 	p->quiet = ctx->quiet;
 	return pbi_prov_load(p);

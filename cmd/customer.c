@@ -36,7 +36,7 @@ add_one(struct pbi_prov *p, const char *slug, const struct pbi_cust_opts *o,
 }
 
 static const struct pbi_err *
-customer_add(struct pbi_cmdctx *ctx, int argc, char **argv, int remove)
+add_or_remove(struct pbi_cmdctx *ctx, int argc, char **argv, int remove)
 {
 	static const struct option	 opts[] = {
 		{ "display-name",   required_argument, NULL, 'd' },
@@ -58,7 +58,7 @@ customer_add(struct pbi_cmdctx *ctx, int argc, char **argv, int remove)
 	memset(&o, 0, sizeof(o));
 	memset(&p, 0, sizeof(p));
 	o.admins = admins;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'd':
 			o.display_name = optarg;
@@ -87,7 +87,9 @@ customer_add(struct pbi_cmdctx *ctx, int argc, char **argv, int remove)
 	    (!remove && o.keep_workspace))
 		return pbi_err(PBI_ERR_USAGE, "%s: option not valid here",
 		    argv[0]);
-	if ((err = cmd_targets(ctx, argv + optind, argc - optind, from, 0,
+	if ((err = cmd_targets_usage(argc - optind, from, 0)) != NULL ||
+	    (err = cmd_setup(ctx)) != NULL ||
+	    (err = cmd_targets(ctx, argv + optind, argc - optind, from, 0,
 	    &t)) != NULL)
 		return err;
 	if (o.display_name != NULL && t.n > 1) {
@@ -133,57 +135,78 @@ print_list(struct json_object *a)
 	pbi_table_free(t);
 }
 
-static const struct pbi_err *
-customer_list(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_customer_add(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
-	const struct pbi_err	*err;
-	struct json_object	*a = NULL;
-	int			 removed = 0;
+	return add_or_remove(ctx, argc, argv, 0);
+}
 
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
-		printf("usage: %s", CUSTOMER_LIST_SYNOPSIS);
-		exit(0);
+const struct pbi_err *
+cmd_customer_remove(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	return add_or_remove(ctx, argc, argv, 1);
+}
+
+const struct pbi_err *
+cmd_customer_list(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "removed",	no_argument,	   NULL, 'r' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL,		0,		   NULL, 0 }
+	};
+	const struct pbi_err		*err;
+	struct json_object		*a = NULL;
+	int				 ch, removed = 0;
+
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (ch) {
+		case 'r':
+			removed = 1;
+			break;
+		case 'h':
+			printf("usage: %s", CUSTOMER_LIST_SYNOPSIS);
+			exit(0);
+		default:
+			usage_customer(2);
+		}
 	}
-	if (argc > 1 && strcmp(argv[1], "--removed") == 0)
-		removed = 1;
-	else if (argc > 1)
+	if (optind < argc)
 		return pbi_err(PBI_ERR_USAGE, "list: unexpected argument '%s'",
-		    argv[1]);
-	if (argc > 2)
-		return pbi_err(PBI_ERR_USAGE, "list: unexpected argument '%s'",
-		    argv[2]);
-	if ((err = pbi_ledger_customers(ctx->ledger, removed, &a)) != NULL)
+		    argv[optind]);
+	if ((err = cmd_setup(ctx)) != NULL ||
+	    (err = pbi_ledger_customers(ctx->ledger, removed, &a)) != NULL)
 		return err;
 	cmd_emit(ctx, a, print_list);
 	json_object_put(a);
 	return NULL;
 }
 
-static const struct pbi_err *
-customer_show(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_customer_show(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err;
 	struct json_object	*all = NULL, *o = NULL, *r, *reps = NULL;
+	const char		*name;
 	size_t			 i;
+	int			 at;
 
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
-		printf("usage: %s", CUSTOMER_SHOW_SYNOPSIS);
-		exit(0);
-	}
-	if (argc != 2)
+	at = cmd_plain(ctx, argc, argv, CUSTOMER_SHOW_SYNOPSIS,
+	    usage_customer);
+	if (argc - at != 1)
 		return pbi_err(PBI_ERR_USAGE, "show: name one customer");
-	if ((err = pbi_ledger_customers(ctx->ledger, 1, &all)) != NULL)
+	name = argv[at];
+	if ((err = cmd_setup(ctx)) != NULL ||
+	    (err = pbi_ledger_customers(ctx->ledger, 1, &all)) != NULL)
 		return err;
 	for (i = 0; i < pj_len(all); i++) {
 		r = pj_idx(all, i);
-		if (strcmp(pj_str(r, "customer"), argv[1]) == 0)
+		if (strcmp(pj_str(r, "customer"), name) == 0)
 			o = r;
 	}
 	if (o == NULL)
 		err = pbi_err(PBI_ERR_NOTFOUND, "no customer '%s' in the "
-		    "ledger", argv[1]);
+		    "ledger", name);
 	else if (pj_str(o, "workspaceId") != NULL &&
 	    (err = pbi_ledger_reports(ctx->ledger, pj_str(o, "workspaceId"),
 	    &reps)) == NULL)
@@ -192,23 +215,4 @@ customer_show(struct pbi_cmdctx *ctx, int argc, char **argv)
 		cmd_emit(ctx, o, NULL);
 	json_object_put(all);
 	return err;
-}
-
-const struct pbi_err *
-cmd_customer(struct pbi_cmdctx *ctx, int argc, char **argv)
-{
-	if (argc < 2)
-		return pbi_err(PBI_ERR_USAGE, "a verb is needed: add, list, "
-		    "show or remove");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		usage_customer(0);
-	if (strcmp(argv[1], "add") == 0)
-		return customer_add(ctx, argc - 1, argv + 1, 0);
-	if (strcmp(argv[1], "remove") == 0)
-		return customer_add(ctx, argc - 1, argv + 1, 1);
-	if (strcmp(argv[1], "list") == 0)
-		return customer_list(ctx, argc - 1, argv + 1);
-	if (strcmp(argv[1], "show") == 0)
-		return customer_show(ctx, argc - 1, argv + 1);
-	return pbi_err(PBI_ERR_USAGE, "unknown verb '%s'", argv[1]);
 }

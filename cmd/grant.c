@@ -95,7 +95,7 @@ grant_verb(struct pbi_cmdctx *ctx, int argc, char **argv, int verb)
 
 	memset(&o, 0, sizeof(o));
 	o.powerbi = o.graph = 1;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'p':
 			o.powerbi_scopes = optarg;
@@ -139,8 +139,7 @@ grant_verb(struct pbi_cmdctx *ctx, int argc, char **argv, int verb)
 		    argv[0], argv[optind]);
 	if (verb == 2 && o.revoke == NULL)
 		return pbi_err(PBI_ERR_USAGE, "revoke: --scope is needed");
-	if ((err = cmd_svc(ctx)) != NULL ||
-	    (verb != 1 && (err = cmd_lock(ctx)) != NULL))
+	if ((err = cmd_setup(ctx)) != NULL)
 		return err;
 	pbi_prov_init(&p, ctx->svc, ctx->ledger, ctx->dry_run);
 	if (verb == 0)
@@ -158,18 +157,19 @@ grant_verb(struct pbi_cmdctx *ctx, int argc, char **argv, int verb)
 }
 
 const struct pbi_err *
-cmd_grant(struct pbi_cmdctx *ctx, int argc, char **argv)
+cmd_grant_ensure(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
-	static const char *const verbs[] = { "ensure", "list", "revoke" };
-	int	 i;
+	return grant_verb(ctx, argc, argv, 0);
+}
 
-	if (argc < 2)
-		return pbi_err(PBI_ERR_USAGE, "a verb is needed: ensure, list "
-		    "or revoke");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		usage_grant(0);
-	for (i = 0; i < 3; i++)
-		if (strcmp(argv[1], verbs[i]) == 0)
-			return grant_verb(ctx, argc - 1, argv + 1, i);
-	return pbi_err(PBI_ERR_USAGE, "unknown verb '%s'", argv[1]);
+const struct pbi_err *
+cmd_grant_list(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	return grant_verb(ctx, argc, argv, 1);
+}
+
+const struct pbi_err *
+cmd_grant_revoke(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	return grant_verb(ctx, argc, argv, 2);
 }

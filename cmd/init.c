@@ -82,7 +82,7 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 	static const struct option	 opts[] = {
 		{ "tenant",	   required_argument, NULL, 0 },
 		{ "client-id",	   required_argument, NULL, 1 },
-		{ "cloud",	   required_argument, NULL, 2 },
+		/* --cloud is the global option, checked there. */
 		{ "capacity",	   required_argument, NULL, 3 },
 		{ "name-template", required_argument, NULL, 4 },
 		{ "isolation",	   required_argument, NULL, 5 },
@@ -98,7 +98,7 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 	int			 ch, changed = 0;
 	long			 ncust;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		if (ch == 'h')
 			usage_init(0);
 		if (ch < 0 || (size_t)ch >= NKEYS)
@@ -108,13 +108,15 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return pbi_err(PBI_ERR_USAGE, "unexpected argument '%s'",
 		    argv[optind]);
-	if (want[2] == NULL && ctx->cloud != NULL)
-		want[2] = ctx->cloud;
+	want[2] = ctx->cloud;
 	/* Check everything before the ledger is touched. */
 	for (i = 0; i < NKEYS; i++)
 		if (want[i] != NULL &&
 		    (err = pbi_setting_check(keys[i].key, want[i])) != NULL)
 			return pbi_err_ctx(err, "%s", keys[i].opt);
+	/* init opens (or creates) its ledger itself: the path only. */
+	if ((err = cmd_setup(ctx)) != NULL)
+		return err;
 	if (access(ctx->ledger_path, F_OK) == -1) {
 		if (want[0] == NULL || want[1] == NULL)
 			return pbi_err(PBI_ERR_USAGE, "a new ledger needs "

@@ -26,19 +26,16 @@ usage_ledger(int status)
 	exit(status);
 }
 
-/* Refuse options and arguments to a verb that takes none. */
+/* Refuse options and arguments to a verb that takes none; then set up. */
 static const struct pbi_err *
-no_args(int argc, char **argv, const char *synopsis)
+no_args(struct pbi_cmdctx *ctx, int argc, char **argv, const char *synopsis)
 {
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
-		printf("usage: %s", synopsis);
-		exit(0);
-	}
-	if (argc > 1)
+	int	 at;
+
+	if ((at = cmd_plain(ctx, argc, argv, synopsis, usage_ledger)) < argc)
 		return pbi_err(PBI_ERR_USAGE, "%s: unexpected argument '%s'",
-		    argv[0], argv[1]);
-	return NULL;
+		    argv[0], argv[at]);
+	return cmd_setup(ctx);
 }
 
 static void
@@ -65,13 +62,13 @@ print_status(struct json_object *o)
 	    (long long)pj_int(o, "openIntents", 0));
 }
 
-static const struct pbi_err *
-ledger_status(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_ledger_status(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err;
 	struct json_object	*o = NULL, *settings = NULL;
 
-	if ((err = no_args(argc, argv, LEDGER_STATUS_SYNOPSIS)) != NULL)
+	if ((err = no_args(ctx, argc, argv, LEDGER_STATUS_SYNOPSIS)) != NULL)
 		return err;
 	if ((err = pbi_ledger_status(ctx->ledger, &o)) != NULL)
 		return err;
@@ -83,13 +80,13 @@ ledger_status(struct pbi_cmdctx *ctx, int argc, char **argv)
 	return err;
 }
 
-static const struct pbi_err *
-ledger_export(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_ledger_export(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err;
 	struct json_object	*o = NULL;
 
-	if ((err = no_args(argc, argv, LEDGER_EXPORT_SYNOPSIS)) != NULL)
+	if ((err = no_args(ctx, argc, argv, LEDGER_EXPORT_SYNOPSIS)) != NULL)
 		return err;
 	if ((err = pbi_ledger_export(ctx->ledger, &o)) != NULL)
 		return err;
@@ -126,8 +123,8 @@ print_log(struct json_object *a)
 	pbi_table_free(t);
 }
 
-static const struct pbi_err *
-ledger_log(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_ledger_log(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "customer",	required_argument, NULL, 'c' },
@@ -141,7 +138,7 @@ ledger_log(struct pbi_cmdctx *ctx, int argc, char **argv)
 	long			 limit = 0;
 	int			 ch;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'c':
 			slug = optarg;
@@ -161,7 +158,8 @@ ledger_log(struct pbi_cmdctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return pbi_err(PBI_ERR_USAGE, "log: unexpected argument '%s'",
 		    argv[optind]);
-	if ((err = pbi_ledger_log(ctx->ledger, slug, limit, &a)) != NULL)
+	if ((err = cmd_setup(ctx)) != NULL ||
+	    (err = pbi_ledger_log(ctx->ledger, slug, limit, &a)) != NULL)
 		return err;
 	cmd_emit(ctx, a, print_log);
 	json_object_put(a);
@@ -193,14 +191,14 @@ print_verify(struct json_object *o)
 	pbi_table_free(t);
 }
 
-static const struct pbi_err *
-ledger_verify(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_ledger_verify(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err;
 	struct json_object	*a = NULL, *o;
 	size_t			 i, errors = 0;
 
-	if ((err = no_args(argc, argv, LEDGER_VERIFY_SYNOPSIS)) != NULL)
+	if ((err = no_args(ctx, argc, argv, LEDGER_VERIFY_SYNOPSIS)) != NULL)
 		return err;
 	if ((err = pbi_ledger_verify(ctx->ledger, &a)) != NULL)
 		return err;
@@ -219,30 +217,4 @@ ledger_verify(struct pbi_cmdctx *ctx, int argc, char **argv)
 	json_object_put(o);
 	ctx->status = errors > 0;
 	return NULL;
-}
-
-static const struct {
-	const char	*name;
-	const struct pbi_err *(*fn)(struct pbi_cmdctx *, int, char **);
-} verbs[] = {
-	{ "export",	ledger_export },
-	{ "log",	ledger_log },
-	{ "status",	ledger_status },
-	{ "verify",	ledger_verify },
-};
-
-const struct pbi_err *
-cmd_ledger(struct pbi_cmdctx *ctx, int argc, char **argv)
-{
-	size_t	 i;
-
-	if (argc < 2)
-		return pbi_err(PBI_ERR_USAGE, "a verb is needed: status, "
-		    "export, log or verify");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		usage_ledger(0);
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[1], verbs[i].name) == 0)
-			return verbs[i].fn(ctx, argc - 1, argv + 1);
-	return pbi_err(PBI_ERR_USAGE, "unknown verb '%s'", argv[1]);
 }

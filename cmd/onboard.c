@@ -56,7 +56,7 @@ cmd_onboard(struct pbi_cmdctx *ctx, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&p, 0, sizeof(p));
 	o.admins = admins;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'f':
 			from = optarg;
@@ -101,10 +101,13 @@ cmd_onboard(struct pbi_cmdctx *ctx, int argc, char **argv)
 		}
 	}
 	/* Files, names and the capacity are checked before any write. */
+	if ((err = cmd_targets_usage(argc - optind, from, 0)) != NULL)
+		goto done;
 	for (i = 0; i < npaths; i++)
 		if ((err = pbi_report_file_load(&files[i], paths[i], NULL)))
 			goto done;
-	if ((err = cmd_targets(ctx, argv + optind, argc - optind, from, 0,
+	if ((err = cmd_setup(ctx)) != NULL ||
+	    (err = cmd_targets(ctx, argv + optind, argc - optind, from, 0,
 	    &t)) != NULL || (err = cmd_prov(ctx, &p)) != NULL)
 		goto done;
 	o.capacity = cap ? cap : p.capacity[0] ? p.capacity : NULL;

@@ -23,30 +23,103 @@
 	"              [--assertion-alg PS256|RS256] [-v] [-q] [-hV] "	\
 	"command [args]\n"
 
-static const struct {
+/*
+ * The global options: one table, for before the command (with -h and -V)
+ * and, through cmd_getopt, after it.
+ */
+static const struct option global_opts[] = {
+	{ "ledger",	required_argument, NULL, 'L' },
+	{ "cloud",	required_argument, NULL, 'C' },
+	{ "output",	required_argument, NULL, 'o' },
+	{ "jobs",	required_argument, NULL, 'j' },
+	{ "dry-run",	no_argument,	   NULL, 'n' },
+	{ "client-secret-file", required_argument, NULL, 'S' },
+	{ "device-code", no_argument,	   NULL, 'D' },
+	{ "assertion-alg", required_argument, NULL, 'A' },
+	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "quiet",	no_argument,	   NULL, 'q' },
+	{ "help",	no_argument,	   NULL, 'h' },	/* before only */
+	{ "version",	no_argument,	   NULL, 'V' },	/* before only */
+	{ NULL,		0,		   NULL, 0 }
+};
+#define GLOBAL_SHORT	"o:j:nvq"	/* before and after the command */
+#define BEFORE_ONLY(ch)	((ch) == 'h' || (ch) == 'V')
+
+/* A second-level verb and what it needs set up (cmd_setup). */
+struct verb {
 	const char	*name;
 	pbi_cmd_fn	 fn;
-	void		 (*usage)(int);
-	int		 flags;
-	const char	*what;
+	int		 need;
+};
+
+#define CHANGES		(NEED_LEDGER | NEED_SVC | NEED_LOCK)
+#define READS_SVC	(NEED_LEDGER | NEED_SVC)
+
+/* In the order the usage names them. */
+static const struct verb auth_verbs[] = {
+	{ "status",	cmd_auth_status,	NEED_SVC },
+	{ NULL, NULL, 0 }
+};
+static const struct verb capacity_verbs[] = {
+	{ "list",	cmd_capacity_list,	READS_SVC },
+	{ "assign",	cmd_capacity_assign,	CHANGES },
+	{ NULL, NULL, 0 }
+};
+static const struct verb customer_verbs[] = {
+	{ "add",	cmd_customer_add,	CHANGES },
+	{ "list",	cmd_customer_list,	NEED_LEDGER },
+	{ "show",	cmd_customer_show,	NEED_LEDGER },
+	{ "remove",	cmd_customer_remove,	CHANGES },
+	{ NULL, NULL, 0 }
+};
+static const struct verb grant_verbs[] = {
+	{ "ensure",	cmd_grant_ensure,	CHANGES },
+	{ "list",	cmd_grant_list,		READS_SVC },
+	{ "revoke",	cmd_grant_revoke,	CHANGES },
+	{ NULL, NULL, 0 }
+};
+static const struct verb ledger_verbs[] = {
+	{ "status",	cmd_ledger_status,	NEED_LEDGER },
+	{ "export",	cmd_ledger_export,	NEED_LEDGER },
+	{ "log",	cmd_ledger_log,		NEED_LEDGER },
+	{ "verify",	cmd_ledger_verify,	NEED_LEDGER },
+	{ NULL, NULL, 0 }
+};
+static const struct verb sp_verbs[] = {
+	{ "ensure",	cmd_sp_ensure,		CHANGES },
+	{ "show",	cmd_sp_show,		READS_SVC },
+	{ NULL, NULL, 0 }
+};
+
+/*
+ * The commands, alphabetical: a command with verbs dispatches on them,
+ * one without is its own verb.  init manages its ledger itself.
+ */
+static const struct {
+	const char		*name;
+	pbi_cmd_fn		 fn;
+	const struct verb	*verbs;
+	int			 need;
+	void			 (*usage)(int);
+	const char		*what;
 } commands[] = {
-	{ "auth", cmd_auth, usage_auth, 0,
+	{ "auth", NULL, auth_verbs, 0, usage_auth,
 	  "acquire Graph and Power BI tokens and show who pbictl is" },
-	{ "capacity", cmd_capacity, usage_capacity, NEED_LEDGER,
+	{ "capacity", NULL, capacity_verbs, 0, usage_capacity,
 	  "list capacities; assign customers' workspaces to one" },
-	{ "customer", cmd_customer, usage_customer, NEED_LEDGER,
+	{ "customer", NULL, customer_verbs, 0, usage_customer,
 	  "add, list, show or remove customers (profile and workspace)" },
-	{ "grant", cmd_grant, usage_grant, NEED_LEDGER,
+	{ "grant", NULL, grant_verbs, 0, usage_grant,
 	  "ensure, list or revoke the app's OAuth2 permission grants" },
-	{ "init", cmd_init, usage_init, 0,
+	{ "init", cmd_init, NULL, 0, usage_init,
 	  "create a ledger for one tenant deployment, or show its settings" },
-	{ "ledger", cmd_ledger, usage_ledger, NEED_LEDGER,
+	{ "ledger", NULL, ledger_verbs, 0, usage_ledger,
 	  "status, export, log and verify of the local ledger" },
-	{ "onboard", cmd_onboard, usage_onboard, NEED_LEDGER,
+	{ "onboard", cmd_onboard, NULL, CHANGES, usage_onboard,
 	  "add, assign and publish for customers, one resumable pipeline" },
-	{ "publish", cmd_publish, usage_publish, NEED_LEDGER,
+	{ "publish", cmd_publish, NULL, CHANGES, usage_publish,
 	  "publish a .pbix to customers' workspaces, in waves" },
-	{ "sp", cmd_sp, usage_sp, NEED_LEDGER,
+	{ "sp", NULL, sp_verbs, 0, usage_sp,
 	  "ensure or show the app's service principal" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -131,8 +204,7 @@ ledger_path(const char *opt, const struct pbi_err **err)
  * error; -h and -V act at once.
  */
 static const struct pbi_err *
-global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg,
-    const char **ledger_opt)
+global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg)
 {
 	const struct pbi_err	*err;
 	char			 why[1024];
@@ -140,7 +212,7 @@ global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg,
 
 	switch (ch) {
 	case 'L':
-		*ledger_opt = arg;
+		ctx->ledger_opt = arg;
 		break;
 	case 'C':
 		if ((err = pbi_setting_check(PBI_SET_CLOUD, arg)) != NULL) {
@@ -199,88 +271,79 @@ global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg,
 	return NULL;
 }
 
-/*
- * Global options may also follow the command ("pbictl ledger status -o
- * json"): take them out of argv[1..argc), up to "--", and return the new
- * argc.  The command's own -h stays.
- */
-static int
-global_after(struct pbi_cmdctx *ctx, int argc, char **argv,
-    const char **ledger_opt, const struct pbi_err **errp)
+/* A bad global option value: say so once, with the usage, exit 2. */
+__attribute__((noreturn)) static void
+global_fail(const struct pbi_err *err)
 {
-	static const struct {
-		const char	*s, *l;
-		int		 ch, arg;
-	} g[] = {
-		{ "-o", "--output", 'o', 1 }, { "-j", "--jobs", 'j', 1 },
-		{ NULL, "--ledger", 'L', 1 }, { NULL, "--cloud", 'C', 1 },
-		{ "-n", "--dry-run", 'n', 0 }, { "-v", "--verbose", 'v', 0 },
-		{ "-q", "--quiet", 'q', 0 },
-		{ NULL, "--client-secret-file", 'S', 1 },
-		{ NULL, "--device-code", 'D', 0 },
-		{ NULL, "--assertion-alg", 'A', 1 },
-	};
-	const char	*a, *val;
-	size_t		 k, ln;
-	int		 i, o = 1, hit, vs;
-
-	*errp = NULL;
-	for (i = 1; i < argc; i++) {
-		a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			while (i < argc)
-				argv[o++] = argv[i++];
-			break;
-		}
-		hit = 0;
-		/* -vv, -vvv */
-		if (a[0] == '-' && a[1] == 'v' && strspn(a + 1, "v") ==
-		    strlen(a + 1)) {
-			for (vs = 1; a[vs] != '\0'; vs++)
-				ctx->verbose++;
-			continue;
-		}
-		for (k = 0; k < sizeof(g) / sizeof(g[0]) && !hit; k++) {
-			val = NULL;
-			ln = strlen(g[k].l);
-			if (strcmp(a, g[k].l) == 0 ||
-			    (g[k].s && strcmp(a, g[k].s) == 0)) {
-				if (g[k].arg) {
-					if (i + 1 >= argc) {
-						*errp = pbi_err(PBI_ERR_USAGE,
-						    "%s needs a value", a);
-						return argc;
-					}
-					val = argv[++i];
-				}
-				hit = 1;
-			} else if (g[k].arg && strncmp(a, g[k].l, ln) == 0 &&
-			    a[ln] == '=') {
-				val = a + ln + 1;
-				hit = 1;
-			} else if (g[k].arg && g[k].s &&
-			    strncmp(a, g[k].s, 2) == 0 && a[2] != '\0') {
-				val = a + 2;
-				hit = 1;
-			}
-			if (hit && (*errp = global_opt(ctx, g[k].ch, val,
-			    ledger_opt)) != NULL)
-				return argc;
-		}
-		if (!hit)
-			argv[o++] = argv[i];
-	}
-	argv[o] = NULL;
-	return o;
+	fprintf(stderr, "pbictl: %s\n", err->msg);
+	usage(2);
 }
 
-/*
- * Credentials and endpoints for a command that calls the services: the
- * tenant, client and cloud from the ledger (if there is one), the
- * environment, and the global options.
- */
-const struct pbi_err *
-cmd_lock(struct pbi_cmdctx *ctx)
+/* Offset of the global options' values in cmd_getopt's merged table. */
+#define GLOBAL_VAL	0x1000
+#define MAX_OPTS	64
+
+int
+cmd_getopt(struct pbi_cmdctx *ctx, int argc, char **argv,
+    const struct option *opts)
+{
+	static struct option		 all[MAX_OPTS];
+	static const struct option	*merged;
+	const struct pbi_err		*err;
+	size_t				 n, g;
+	int				 ch, li;
+
+	/* The command's options, then the global ones, as one table. */
+	if (merged != opts) {
+		for (n = 0; opts[n].name != NULL && n < MAX_OPTS / 2; n++)
+			all[n] = opts[n];
+		for (g = 0; global_opts[g].name != NULL; g++) {
+			if (BEFORE_ONLY(global_opts[g].val))
+				continue;
+			all[n] = global_opts[g];
+			all[n].val = GLOBAL_VAL + global_opts[g].val;
+			n++;
+		}
+		memset(&all[n], 0, sizeof(all[n]));
+		merged = opts;
+	}
+	for (;;) {
+		li = -1;
+		ch = getopt_long(argc, argv, "h" GLOBAL_SHORT, all, &li);
+		if (ch >= GLOBAL_VAL)
+			ch -= GLOBAL_VAL;
+		/* The command's options are long, but for -h. */
+		else if (ch == -1 || li != -1 || ch == 'h' ||
+		    strchr(GLOBAL_SHORT, ch) == NULL || ch == ':')
+			return ch;
+		if ((err = global_opt(ctx, ch, optarg)) != NULL)
+			global_fail(err);
+	}
+}
+
+int
+cmd_plain(struct pbi_cmdctx *ctx, int argc, char **argv,
+    const char *synopsis, void (*usage_fn)(int))
+{
+	static const struct option	 opts[] = {
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL,		0,		   NULL, 0 }
+	};
+	int				 ch;
+
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (ch == 'h') {
+			printf("usage: %s", synopsis);
+			exit(0);
+		}
+		usage_fn(2);
+	}
+	return optind;
+}
+
+/* Take the ledger's run lock, for good: held until the process exits. */
+static const struct pbi_err *
+take_lock(struct pbi_cmdctx *ctx)
 {
 	static int	 fd = -1;
 	char		 path[4096];
@@ -299,12 +362,16 @@ cmd_lock(struct pbi_cmdctx *ctx)
 			    ctx->ledger_path);
 		return pbi_err_errno("cannot lock '%s'", path);
 	}
-	/* Held until the process exits, however it exits. */
 	return NULL;
 }
 
-const struct pbi_err *
-cmd_svc(struct pbi_cmdctx *ctx)
+/*
+ * Credentials and endpoints for a command that calls the services: the
+ * tenant, client and cloud from the ledger (if there is one), the
+ * environment, and the global options.
+ */
+static const struct pbi_err *
+make_svc(struct pbi_cmdctx *ctx)
 {
 	const struct pbi_err	*err = NULL;
 	char			*tenant = NULL, *client = NULL, *cloud = NULL;
@@ -332,37 +399,61 @@ done:
 	return err;
 }
 
+const struct pbi_err *
+cmd_setup(struct pbi_cmdctx *ctx)
+{
+	const struct pbi_err	*err;
+
+	if (ctx->ledger_path == NULL &&
+	    (ctx->ledger_path = ledger_path(ctx->ledger_opt, &err)) == NULL)
+		return err;
+	if ((ctx->need & NEED_LEDGER) && ctx->ledger == NULL &&
+	    (err = pbi_ledger_open(ctx->ledger_path, 0, &ctx->ledger)) !=
+	    NULL)
+		return err;
+	if ((ctx->need & NEED_SVC) && (err = make_svc(ctx)) != NULL)
+		return err;
+	if ((ctx->need & NEED_LOCK) && (err = take_lock(ctx)) != NULL)
+		return err;
+	return NULL;
+}
+
+/* "a verb is needed: a, b or c" for the verbs of command i. */
+static const struct pbi_err *
+no_verb(size_t i)
+{
+	const struct verb	*v = commands[i].verbs;
+	char			 list[256] = "";
+	size_t			 k, n, len;
+
+	for (n = 0; v[n].name != NULL; n++)
+		;
+	for (k = 0; k < n; k++) {
+		len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s",
+		    k == 0 ? "" : k + 1 == n ? " or " : ", ", v[k].name);
+	}
+	return pbi_err(PBI_ERR_USAGE, "a verb is needed: %s", list);
+}
+
 int
 main(int argc, char *argv[])
 {
-	static const struct option	 opts[] = {
-		{ "ledger",	required_argument, NULL, 'L' },
-		{ "cloud",	required_argument, NULL, 'C' },
-		{ "output",	required_argument, NULL, 'o' },
-		{ "jobs",	required_argument, NULL, 'j' },
-		{ "dry-run",	no_argument,	   NULL, 'n' },
-		{ "client-secret-file", required_argument, NULL, 'S' },
-		{ "device-code", no_argument,	   NULL, 'D' },
-		{ "assertion-alg", required_argument, NULL, 'A' },
-		{ "verbose",	no_argument,	   NULL, 'v' },
-		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ "version",	no_argument,	   NULL, 'V' },
-		{ NULL,		0,		   NULL, 0 }
-	};
 	struct pbi_cmdctx	 ctx;
 	const struct pbi_err	*err = NULL;
-	const char		*ledger_opt = NULL;
+	const struct verb	*v;
+	pbi_cmd_fn		 fn;
 	char			 msg[4096], cmdname[64];
 	size_t			 i;
-	int			 ch, status, k;
+	int			 ch, status;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.progname = "pbictl";
 	ctx.jobs = 8;
-	while ((ch = getopt_long(argc, argv, "+o:j:nvqhV", opts, NULL)) != -1)
-		if ((err = global_opt(&ctx, ch, optarg, &ledger_opt)) != NULL)
-			goto usage_err;
+	while ((ch = getopt_long(argc, argv, "+" GLOBAL_SHORT "hV",
+	    global_opts, NULL)) != -1)
+		if ((err = global_opt(&ctx, ch, optarg)) != NULL)
+			global_fail(err);
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
@@ -374,53 +465,68 @@ main(int argc, char *argv[])
 		fprintf(stderr, "pbictl: unknown command '%s'\n\n", argv[0]);
 		usage(2);
 	}
-	argc = global_after(&ctx, argc, argv, &ledger_opt, &err);
-	if (err != NULL)
-		goto usage_err;
-	if ((ctx.ledger_path = ledger_path(ledger_opt, &err)) == NULL)
-		goto done;
 	/* Each command parses from argv[0]: reset getopt for it. */
 	snprintf(cmdname, sizeof(cmdname), "pbictl %s", commands[i].name);
 	argv[0] = cmdname;
 	optind = 0;
-	/* -h needs no ledger and no credential: the command answers it. */
-	for (k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
-		if (strcmp(argv[k], "-h") == 0 ||
-		    strcmp(argv[k], "--help") == 0)
-			break;
-	if (k < argc && strcmp(argv[k], "--") == 0)
-		k = argc;
-	if (commands[i].flags & NEED_LEDGER) {
-		if (k == argc &&
-		    (err = pbi_ledger_open(ctx.ledger_path, 0,
-		    &ctx.ledger)) != NULL)
-			goto done;
+	fn = commands[i].fn;
+	ctx.need = commands[i].need;
+	if (commands[i].verbs != NULL) {
+		/* Global options may stand between command and verb too. */
+		while ((ch = getopt_long(argc, argv, "+h" GLOBAL_SHORT,
+		    global_opts, NULL)) != -1) {
+			if (ch == 'h')
+				commands[i].usage(0);
+			if (BEFORE_ONLY(ch) || ch == '?' || ch == ':')
+				commands[i].usage(2);
+			if ((err = global_opt(&ctx, ch, optarg)) != NULL)
+				global_fail(err);
+		}
+		if (optind >= argc) {
+			err = no_verb(i);
+			goto verb_err;
+		}
+		for (v = commands[i].verbs; v->name != NULL; v++)
+			if (strcmp(argv[optind], v->name) == 0)
+				break;
+		if (v->name == NULL) {
+			err = pbi_err(PBI_ERR_USAGE, "unknown verb '%s'",
+			    argv[optind]);
+			goto verb_err;
+		}
+		argc -= optind;
+		argv += optind;
+		optind = 0;
+		fn = v->fn;
+		ctx.need = v->need;
 	}
-	err = commands[i].fn(&ctx, argc, argv);
+	err = fn(&ctx, argc, argv);
+verb_err:
 	if (err != NULL && err->code == PBI_ERR_USAGE) {
 		fprintf(stderr, "pbictl %s: %s\n", commands[i].name, err->msg);
 		pbi_svc_free(ctx.svc);
 		pbi_ledger_close(ctx.ledger);
 		free(ctx.ledger_path);
+		free(ctx.failures);
 		commands[i].usage(2);
 	}
-done:
 	pbi_svc_free(ctx.svc);
 	pbi_ledger_close(ctx.ledger);
 	free(ctx.ledger_path);
 	status = err ? pbi_err_exit(err) : ctx.status;
-	if (err != NULL)
-		fprintf(stderr, "pbictl: %s\n", pbi_err_str(err, msg,
-		    sizeof(msg)));
 	/* A full disk or a closed pipe must not pass for success (git). */
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
 		if (errno != EPIPE)
 			fprintf(stderr, "pbictl: cannot write the output: "
 			    "%s\n", strerror(errno));
-		return 1;
+		status = 1;
 	}
+	/* After the results: scripts that log stderr see failures too. */
+	if (ctx.failures != NULL)
+		fprintf(stderr, "pbictl: %s\n", ctx.failures);
+	free(ctx.failures);
+	if (err != NULL)
+		fprintf(stderr, "pbictl: %s\n", pbi_err_str(err, msg,
+		    sizeof(msg)));
 	return status;
-usage_err:
-	fprintf(stderr, "pbictl: %s\n", err->msg);
-	usage(2);
 }

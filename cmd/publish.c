@@ -58,7 +58,7 @@ cmd_publish(struct pbi_cmdctx *ctx, int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	if ((named = calloc(MAX_NAMED, sizeof(*named))) == NULL)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'c':
 			if (nn == MAX_NAMED) {
@@ -129,7 +129,9 @@ cmd_publish(struct pbi_cmdctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	/* The file is checked before any call. */
-	if ((err = pbi_report_file_load(&f, argv[optind], rname)) != NULL ||
+	if ((err = cmd_targets_usage((int)nn, NULL, every)) != NULL ||
+	    (err = pbi_report_file_load(&f, argv[optind], rname)) != NULL ||
+	    (err = cmd_setup(ctx)) != NULL ||
 	    (err = cmd_targets(ctx, named, (int)nn, NULL, every, &t)) != NULL)
 		goto done;
 	o.files = &f;

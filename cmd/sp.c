@@ -71,8 +71,8 @@ print_ensure(struct json_object *o)
 		printf("%-21s %s\n", k, json_object_get_string(v));
 }
 
-static const struct pbi_err *
-sp_ensure(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_sp_ensure(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "app-id",	     required_argument, NULL, 'a' },
@@ -90,7 +90,7 @@ sp_ensure(struct pbi_cmdctx *ctx, int argc, char **argv)
 	int			 ch;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'a':
 			o.app_id = optarg;
@@ -120,7 +120,7 @@ sp_ensure(struct pbi_cmdctx *ctx, int argc, char **argv)
 	if (o.app_id != NULL && o.create_app != NULL)
 		return pbi_err(PBI_ERR_USAGE, "--app-id and --create-app "
 		    "exclude each other");
-	if ((err = cmd_svc(ctx)) != NULL || (err = cmd_lock(ctx)) != NULL)
+	if ((err = cmd_setup(ctx)) != NULL)
 		return err;
 	pbi_prov_init(&p, ctx->svc, ctx->ledger, ctx->dry_run);
 	if ((err = pbi_sp_ensure(&p, &o, &out)) != NULL)
@@ -152,22 +152,19 @@ print_show(struct json_object *o)
 	}
 }
 
-static const struct pbi_err *
-sp_show(struct pbi_cmdctx *ctx, int argc, char **argv)
+const struct pbi_err *
+cmd_sp_show(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err;
 	struct pbi_prov		 p;
 	struct json_object	*out = NULL;
+	int			 at;
 
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
-		printf("usage: %s", SP_SHOW_SYNOPSIS);
-		exit(0);
-	}
-	if (argc > 1)
+	if ((at = cmd_plain(ctx, argc, argv, SP_SHOW_SYNOPSIS, usage_sp)) <
+	    argc)
 		return pbi_err(PBI_ERR_USAGE, "show: unexpected argument "
-		    "'%s'", argv[1]);
-	if ((err = cmd_svc(ctx)) != NULL)
+		    "'%s'", argv[at]);
+	if ((err = cmd_setup(ctx)) != NULL)
 		return err;
 	pbi_prov_init(&p, ctx->svc, ctx->ledger, ctx->dry_run);
 	if ((err = pbi_sp_show(&p, &out)) != NULL)
@@ -175,19 +172,4 @@ sp_show(struct pbi_cmdctx *ctx, int argc, char **argv)
 	cmd_emit(ctx, out, print_show);
 	json_object_put(out);
 	return NULL;
-}
-
-const struct pbi_err *
-cmd_sp(struct pbi_cmdctx *ctx, int argc, char **argv)
-{
-	if (argc < 2)
-		return pbi_err(PBI_ERR_USAGE, "a verb is needed: ensure or "
-		    "show");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		usage_sp(0);
-	if (strcmp(argv[1], "ensure") == 0)
-		return sp_ensure(ctx, argc - 1, argv + 1);
-	if (strcmp(argv[1], "show") == 0)
-		return sp_show(ctx, argc - 1, argv + 1);
-	return pbi_err(PBI_ERR_USAGE, "unknown verb '%s'", argv[1]);
 }

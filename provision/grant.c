@@ -5,14 +5,12 @@
  * last scope revoked.
  */
 #include "provision.h"
-#include "lag.h"
+#include "reconcile.h"
 #include "graph/graph.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define DRY_ID	"00000000-0000-0000-0000-000000000000"
 
 static const struct {
 	const char	*name;		/* in results */
@@ -198,10 +196,28 @@ pick(struct json_object *all, const char *resource, const char *principal)
 	return NULL;
 }
 
-/* Lookup args for a grant that may be behind the replication lag. */
+/*
+ * The grant of client on resource for principal (NULL: AllPrincipals),
+ * the scope a create asks for, and the grants read before any create.
+ */
 struct grant_key {
-	const char	*client, *resource, *principal;
+	const char		*client, *resource, *principal;
+	const char		*scope;
+	struct json_object	*all;
 };
+
+/* The first look: among the grants read once for every resource. */
+static const struct pbi_err *
+listed_grant(struct pbi_prov *p, const void *arg, struct json_object **out)
+{
+	const struct grant_key	*k = arg;
+	struct json_object	*g;
+
+	(void)p;
+	g = pick(k->all, k->resource, k->principal);
+	*out = g ? json_object_get(g) : NULL;
+	return NULL;
+}
 
 static const struct pbi_err *
 find_grant(struct pbi_prov *p, const void *arg, struct json_object **out)
@@ -270,41 +286,13 @@ done:
 	return err;
 }
 
-/* Create the grant, adopting one a race or a lost answer made. */
 static const struct pbi_err *
-create_grant(struct pbi_prov *p, const struct grant_key *k, const char *scope,
-    const char *target, struct json_object **g, const char **how)
+create_grant(struct pbi_prov *p, const void *arg, struct json_object **out)
 {
-	const struct pbi_err	*err;
-	struct pbi_err		 saved;
-	int64_t			 jid;
-	int			 again = 0;
+	const struct grant_key	*k = arg;
 
-	*how = "created";
-	if ((err = prov_begin(p, 0, "grant.create", target, &jid)) != NULL)
-		return err;
-retry:
-	err = graph_grant_create(p->svc, k->client, k->resource, k->principal,
-	    scope, g);
-	if (prov_exists(err) || prov_ambiguous(err)) {
-		pbi_err_copy(&saved, err);
-		if ((err = prov_lookup_lagged(p, find_grant, k, g)) == NULL &&
-		    *g != NULL)
-			*how = "adopted";
-		else if (err == NULL && !again && prov_ambiguous(&saved)) {
-			/* One grant per client/resource/principal: safe. */
-			again = 1;
-			goto retry;
-		} else if (err == NULL)
-			err = pbi_err_ctx(pbi_err_restore(&saved), "the grant is not visible");
-	}
-	if (err != NULL) {
-		err = pbi_err_ctx(err, "cannot create the %s grant", target);
-		prov_end(p, jid, "failed", NULL, err);
-		return err;
-	}
-	return prov_end(p, jid, strcmp(*how, "adopted") ? "ok" : "adopted",
-	    *g ? pj_str(*g, "id") : NULL, NULL);
+	return graph_grant_create(p->svc, k->client, k->resource, k->principal,
+	    k->scope, out);
 }
 
 static const struct pbi_err *
@@ -338,15 +326,18 @@ pbi_grant_ensure(struct pbi_prov *p, const struct pbi_grant_opts *o,
     struct json_object **out)
 {
 	const struct pbi_err	*err = NULL;
-	struct json_object	*res_sp[NRES] = { NULL }, *all = NULL, *g;
-	struct json_object	*made = NULL, *list, *item;
+	struct json_object	*res_sp[NRES] = { NULL }, *all = NULL;
+	struct json_object	*g = NULL, *list, *item;
 	struct scopes		 want[NRES], have, added;
 	struct grant_key	 k;
 	char			*client = NULL, *principal = NULL, *scope = NULL;
-	char			 target[128];
-	const char		*how;
+	char			 target[128], what[160];
+	enum prov_how		 how;
 	size_t			 r, i;
-	int			 adopted;
+	const struct prov_object ro = { .what = what, .step = "grant.create",
+	    .target = target, .flags = PROV_ADOPT_ANY | PROV_LAGGED,
+	    .resends = 1, .find = listed_grant, .lookup = find_grant,
+	    .create = create_grant, .arg = &k };
 
 	*out = NULL;
 	memset(want, 0, sizeof(want));
@@ -376,6 +367,7 @@ pbi_grant_ensure(struct pbi_prov *p, const struct pbi_grant_opts *o,
 		k.client = client;
 		k.resource = pj_str(res_sp[r], "id");
 		k.principal = principal;
+		k.all = all;
 		snprintf(target, sizeof(target), "%s/%s", resources[r].name,
 		    principal ? principal : "AllPrincipals");
 		item = json_object_new_object();
@@ -387,36 +379,34 @@ pbi_grant_ensure(struct pbi_prov *p, const struct pbi_grant_opts *o,
 		scopes_release(&have);
 		scopes_release(&added);
 		free(scope);
-		scope = NULL;
-		adopted = 0;
-		if ((g = pick(all, k.resource, principal)) == NULL) {
-			scope = scopes_join(&want[r]);
-			made = NULL;
-			if ((err = create_grant(p, &k, scope, target, &made,
-			    &how)) != NULL)
-				break;
-			g = made;
-			if (strcmp(how, "adopted") == 0) {
-				/* Another run's grant: widen it too. */
-				adopted = 1;
-				json_object_array_add(all, g);
-				made = NULL;
-				g = pick(all, k.resource, principal);
-			} else {
-				pj_add_str(item, "action", "created");
-				pj_add_str(item, "id", g ? pj_str(g, "id") :
-				    NULL);
-				pj_add(item, "scopes", scopes_json(&want[r]));
-				pj_add(item, "added", scopes_json(&want[r]));
-				err = record(p, g, r, scope);
-				json_object_put(made);
-				made = NULL;
-				if (err != NULL)
-					break;
-				continue;
-			}
+		json_object_put(g);
+		g = NULL;
+		if ((scope = scopes_join(&want[r])) == NULL) {
+			err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+			break;
 		}
-		/* The PATCH replaces the list: send the union (2.2). */
+		/*
+		 * One grant per client, resource and principal: a 409 or
+		 * a lookup finds this deployment's, and a create a lookup
+		 * proves lost may be sent once more (api-facts 2.3).
+		 */
+		k.scope = scope;
+		snprintf(what, sizeof(what), "the %s grant", target);
+		if ((err = prov_reconcile(p, &ro, &g, &how)) != NULL)
+			break;
+		if (how == PROV_CREATED) {
+			pj_add_str(item, "action", "created");
+			pj_add_str(item, "id", g ? pj_str(g, "id") : NULL);
+			pj_add(item, "scopes", scopes_json(&want[r]));
+			pj_add(item, "added", scopes_json(&want[r]));
+			if ((err = record(p, g, r, scope)) != NULL)
+				break;
+			continue;
+		}
+		/*
+		 * There, or another run's: widen it if it lacks scopes.
+		 * The PATCH replaces the list: send the union (2.2).
+		 */
 		if (scopes_add(&have, pj_str(g, "scope")) == -1) {
 			err = pbi_err(PBI_ERR_NOMEM, "out of memory");
 			break;
@@ -436,8 +426,8 @@ pbi_grant_ensure(struct pbi_prov *p, const struct pbi_grant_opts *o,
 				break;
 			pj_add_str(item, "action", "updated");
 		} else
-			pj_add_str(item, "action", adopted ? "adopted" :
-			    "unchanged");
+			pj_add_str(item, "action", how == PROV_RECOVERED ?
+			    "adopted" : "unchanged");
 		pj_add(item, "scopes", scopes_json(&have));
 		pj_add(item, "added", scopes_json(&added));
 		if ((err = record(p, g, r, scope)) != NULL)
@@ -456,6 +446,7 @@ done:
 	}
 	scopes_release(&have);
 	scopes_release(&added);
+	json_object_put(g);
 	json_object_put(all);
 	free(client);
 	free(principal);

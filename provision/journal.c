@@ -1,7 +1,9 @@
 /*
- * journal.c: the run id and the step journal of a workflow.
+ * journal.c: the run id and the step journal of a workflow, and what
+ * the steps of a customer's pipeline share (steps.h).
  */
 #include "provision.h"
+#include "steps.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -89,4 +91,34 @@ pbi_prov_release(struct pbi_prov *p)
 		free(p->lock);
 		p->lock = NULL;
 	}
+}
+
+/* Note what a step did in the customer's result. */
+void
+prov_did(struct json_object *res, const char *step, const char *what)
+{
+	struct json_object	*steps = pj_obj(res, "steps");
+
+	if (steps == NULL) {
+		steps = json_object_new_object();
+		pj_add(res, "steps", steps);
+	}
+	pj_add_str(steps, step, what);
+}
+
+const char *
+prov_as_profile(const struct pbi_prov *p, const struct pbi_customer *c)
+{
+	if (!p->profiles || c->profile_id[0] == '\0' ||
+	    strcmp(c->profile_id, PROV_DRY_ID) == 0)
+		return NULL;
+	return c->profile_id;
+}
+
+int64_t
+prov_env_ms(const char *name, int64_t def_s)
+{
+	const char	*v = getenv(name);
+
+	return (v && *v ? atol(v) : def_s) * 1000;
 }

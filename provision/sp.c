@@ -4,7 +4,7 @@
  * exists.
  */
 #include "provision.h"
-#include "lag.h"
+#include "reconcile.h"
 #include "graph/graph.h"
 
 #include <sys/stat.h>
@@ -15,9 +15,6 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-/* A placeholder for the id of an object a dry run did not create. */
-#define DRY_ID	"00000000-0000-0000-0000-000000000000"
 
 static const struct pbi_err *
 find_sp(struct pbi_prov *p, const void *app_id, struct json_object **out)
@@ -54,6 +51,12 @@ ncustomers(struct pbi_prov *p, long *n)
 	return NULL;
 }
 
+static const struct pbi_err *
+post_app(struct pbi_prov *p, const void *name, struct json_object **out)
+{
+	return graph_app_create(p->svc, name, out);
+}
+
 /*
  * Create the application named name, or adopt the one that a lost answer
  * hides.  Never posts twice: an application's name is not unique.
@@ -61,72 +64,47 @@ ncustomers(struct pbi_prov *p, long *n)
 static const struct pbi_err *
 create_app(struct pbi_prov *p, const char *name, struct json_object **app)
 {
-	const struct pbi_err	*err;
-	struct pbi_err		 saved;
-	int64_t			 jid;
+	enum prov_how		 how;
+	char			 what[320];
+	const struct prov_object ro = { .what = what, .step = "app.create",
+	    .target = name, .id_key = "appId",
+	    .flags = PROV_LAGGED | PROV_GUID, .resends = 0,
+	    .lookup = find_app_named, .create = post_app, .arg = name };
 
-	if ((err = prov_begin(p, 0, "app.create", name, &jid)) != NULL)
-		return err;
-	err = graph_app_create(p->svc, name, app);
-	if (prov_ambiguous(err)) {
-		pbi_err_copy(&saved, err);
-		if ((err = prov_lookup_lagged(p, find_app_named, name,
-		    app)) == NULL && *app == NULL)
-			err = pbi_err_ctx(pbi_err_restore(&saved), "cannot create application "
-			    "'%s', and it did not appear since; re-run to "
-			    "reconcile", name);
-		else if (err == NULL) {
-			prov_end(p, jid, "adopted", pj_str(*app, "appId"),
-			    NULL);
-			return NULL;
-		}
-	}
-	if (err != NULL) {
-		err = pbi_err_ctx(err, "cannot create application '%s'", name);
-		prov_end(p, jid, "failed", NULL, err);
-		return err;
-	}
-	return prov_end(p, jid, "ok", *app ? pj_str(*app, "appId") : NULL,
-	    NULL);
+	snprintf(what, sizeof(what), "application '%s'", name);
+	return prov_reconcile(p, &ro, app, &how);
 }
 
-/* Create the SP of app_id, adopting one that exists or appears. */
 static const struct pbi_err *
-create_sp(struct pbi_prov *p, const char *app_id, struct json_object **sp,
+post_sp(struct pbi_prov *p, const void *app_id, struct json_object **out)
+{
+	return graph_sp_create(p->svc, app_id, out);
+}
+
+/*
+ * The service principal of app_id: found, or created; *how says which
+ * (NULL: it was there).  Graph keeps one per appId and refuses a second
+ * with 409 (api-facts 2.3): what a lookup shows is ours, and a create a
+ * lookup proves lost may be sent once more.
+ */
+static const struct pbi_err *
+ensure_sp(struct pbi_prov *p, const char *app_id, struct json_object **sp,
     const char **how)
 {
 	const struct pbi_err	*err;
-	struct pbi_err		 saved;
-	int64_t			 jid;
-	int			 again = 0;
+	enum prov_how		 h;
+	char			 what[96];
+	const struct prov_object ro = { .what = what, .step = "sp.create",
+	    .target = app_id, .flags = PROV_ADOPT_ANY | PROV_LAGGED | PROV_GUID,
+	    .resends = 1, .find = find_sp, .create = post_sp, .arg = app_id };
 
-	*how = "created";
-	if ((err = prov_begin(p, 0, "sp.create", app_id, &jid)) != NULL)
+	snprintf(what, sizeof(what), "the service principal of app %s",
+	    app_id);
+	if ((err = prov_reconcile(p, &ro, sp, &h)) != NULL)
 		return err;
-retry:
-	err = graph_sp_create(p->svc, app_id, sp);
-	if (prov_exists(err) || prov_ambiguous(err)) {
-		/* 409: another run made it (2.3); 5xx: maybe we did. */
-		pbi_err_copy(&saved, err);
-		if ((err = prov_lookup_lagged(p, find_sp, app_id, sp)) ==
-		    NULL && *sp != NULL)
-			*how = "adopted";
-		else if (err == NULL && !again && prov_ambiguous(&saved)) {
-			/* Unique per appId: a second POST cannot duplicate. */
-			again = 1;
-			goto retry;
-		} else if (err == NULL)
-			err = pbi_err_ctx(pbi_err_restore(&saved), "the service principal is "
-			    "not visible");
-	}
-	if (err != NULL) {
-		err = pbi_err_ctx(err, "cannot create the service principal of "
-		    "app %s", app_id);
-		prov_end(p, jid, "failed", NULL, err);
-		return err;
-	}
-	return prov_end(p, jid, strcmp(*how, "adopted") == 0 ? "adopted" :
-	    "ok", *sp ? pj_str(*sp, "id") : NULL, NULL);
+	*how = h == PROV_FOUND ? NULL : h == PROV_CREATED ? "created" :
+	    "adopted";
+	return NULL;
 }
 
 /* Add a secret and write it, once, to path (mode 0600, never replaced). */
@@ -264,7 +242,7 @@ pbi_sp_ensure(struct pbi_prov *p, const struct pbi_sp_opts *o,
 				goto done;
 			pj_add_str(did, "application", "created");
 		}
-		app_id = app ? pj_str(app, "appId") : DRY_ID;
+		app_id = app ? pj_str(app, "appId") : PROV_DRY_ID;
 	}
 	if (app_id == NULL || !pbi_is_guid(app_id)) {
 		err = pbi_err(PBI_ERR_INPUT, "invalid app id '%s'",
@@ -287,15 +265,12 @@ pbi_sp_ensure(struct pbi_prov *p, const struct pbi_sp_opts *o,
 		goto done;
 	}
 
-	if ((err = graph_sp_find(p->svc, app_id, &sp)) != NULL)
+	if ((err = ensure_sp(p, app_id, &sp, &how)) != NULL)
 		goto done;
-	if (sp == NULL) {
-		if ((err = create_sp(p, app_id, &sp, &how)) != NULL)
-			goto done;
+	if (how != NULL)
 		pj_add_str(did, "servicePrincipal", how);
-	}
-	sp_id = sp ? pj_str(sp, "id") : DRY_ID;
-	app_oid = app ? pj_str(app, "id") : DRY_ID;
+	sp_id = sp ? pj_str(sp, "id") : PROV_DRY_ID;
+	app_oid = app ? pj_str(app, "id") : PROV_DRY_ID;
 
 	if (!p->dry_run) {
 		if ((client == NULL || strcasecmp(client, app_id) != 0) &&

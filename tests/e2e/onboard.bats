@@ -129,7 +129,7 @@ no_duplicates() {
 	ws=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c01'")
 	sim_post /_sim/faults '{"p5xx":1,"match":"POST /v1.0/myorg/groups/'"$ws"'/imports"}'
 	n=$(requests length)
-	run pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer c01 --customer c02 --customer c03 \
+	run --separate-stderr pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer c01 --customer c02 --customer c03 \
 	    --customer c04 --customer c05 --customer c06 --canary 2 --wave-size 2 -o json
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '.customers[0].status' <<<"$output")" = failed ]
@@ -209,7 +209,7 @@ no_duplicates() {
 	    | .workspaces = [{\"id\": \"aaaaaaaa-0000-4000-8000-000000000001\", \"name\": \"cust-acme\"}]"
 	sim_start
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --isolation workspace >/dev/null
-	run pbictl customer add acme -o json
+	run --separate-stderr pbictl customer add acme -o json
 	[ "$status" -eq 1 ]
 	[[ "$(jq -r '.customers[0].error' <<<"$output")" == *"cust-acme"* ]]
 	[ "$(state '[.workspaces[] | select(.name == "cust-acme")] | length')" = 1 ]
@@ -240,7 +240,7 @@ no_duplicates() {
 	run pbictl capacity assign acme --capacity "$CAP_SUSPENDED"
 	[ "$status" -eq 1 ]
 	[ "$(writes "$n")" = 0 ]
-	run pbictl capacity assign nobody --capacity "$CAP" -o json
+	run --separate-stderr pbictl capacity assign nobody --capacity "$CAP" -o json
 	[ "$status" -eq 1 ]
 	[[ "$(jq -r '.customers[0].error' <<<"$output")" == *"has no workspace"* ]]
 }
@@ -248,7 +248,7 @@ no_duplicates() {
 @test "a stuck capacity assignment is a clear error that a re-run resumes" {
 	sim_start --assign-stuck
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
-	PBICTL_ASSIGN_TIMEOUT=2 run pbictl onboard acme -o json
+	PBICTL_ASSIGN_TIMEOUT=2 run --separate-stderr pbictl onboard acme -o json
 	[ "$status" -eq 1 ]
 	[[ "$(jq -r '.customers[0].error' <<<"$output")" == *"still InProgress"*"re-run to resume"* ]]
 	sim_post /_sim/faults '{"assignStuck":false,"assignSeconds":0.2}'
@@ -342,7 +342,7 @@ no_duplicates() {
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
 	pbictl -q onboard acme --report "$T/pbix/sales.pbix" >/dev/null
 	sim_post /_sim/faults '{"p5xx":1,"retryAfter":0,"match":"POST /v1.0/myorg/groups/"}'
-	run pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer acme -o json
+	run --separate-stderr pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer acme -o json
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '.customers[0].status' <<<"$output")" = failed ]
 	v1=$(sha256sum "$T/pbix/sales.pbix" | cut -d' ' -f1)
@@ -380,4 +380,89 @@ no_duplicates() {
 	run --separate-stderr pbictl onboard gamma
 	[ "$status" -eq 0 ]
 	[[ "$stderr" != *"done,"* ]]
+}
+
+@test "reading verbs work while an onboarding holds the run lock" {
+	# Slow enough that the onboarding outlasts the reads below.
+	sim_start --import-seconds 2 --assign-seconds 0.2 --latency 250
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard early >/dev/null
+	"$PBICTL" -q onboard acme beta gamma --report "$T/pbix/sales.pbix" >/dev/null 2>&1 &
+	pid=$!
+	# It holds the lock once it has journalled its first intent.
+	for i in $(seq 100); do
+		n=$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'intent'" 2>/dev/null || echo 0)
+		[ "$n" -gt 0 ] && break
+		sleep 0.1
+	done
+	[ "$n" -gt 0 ]
+	run --separate-stderr pbictl capacity list -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r "[.[].id] | index(\"$CAP\") != null" <<<"$output")" = true ]
+	run --separate-stderr pbictl customer list -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[].customer] | index("early") != null' <<<"$output")" = true ]
+	run --separate-stderr pbictl customer show early -o json
+	[ "$status" -eq 0 ]
+	run --separate-stderr pbictl ledger status -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .counts.customers <<<"$output")" -ge 1 ]
+	# What changes the tenant is refused while the lock is held.
+	run --separate-stderr pbictl customer add delta
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"another pbictl is changing ledger"* ]]
+	# All of that happened while the onboarding was still running.
+	kill -0 "$pid"
+	wait "$pid"
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM customers WHERE slug = 'delta'")" = 0 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(status) FROM customers WHERE slug IN ('acme', 'beta', 'gamma')")" = active,active,active ]
+}
+
+@test "a value of a command's option is never taken for a global option" {
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	run --separate-stderr pbictl customer add acme --display-name -q
+	[ "$status" -eq 0 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT display_name FROM customers WHERE slug = 'acme'")" = "-q" ]
+	# The = form, with a global option after it that still counts.
+	run --separate-stderr pbictl customer add beta --display-name=-o -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].status' <<<"$output")" = ok ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT display_name FROM customers WHERE slug = 'beta'")" = "-o" ]
+	# Global options between command and verb, and after the verb.
+	run --separate-stderr pbictl customer -o json list
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[].customer] | join(",")' <<<"$output")" = acme,beta ]
+	run --separate-stderr pbictl ledger log --customer -v -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<<"$output")" = 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr pbictl ledger status -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .counts.customers <<<"$output")" = 2 ]
+	run --separate-stderr pbictl ledger status -o yaml
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"-o: expected table or json, not 'yaml'"* ]]
+}
+
+@test "when customers fail, one line on stderr says how many and the first" {
+	sim_seed ".servicePrincipals = [{\"appId\": \"$APP\"}]
+	    | .workspaces = [{\"id\": \"aaaaaaaa-0000-4000-8000-000000000001\", \"name\": \"cust-beta\"}]"
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --isolation workspace >/dev/null
+	run --separate-stderr pbictl customer add acme beta gamma -o json
+	[ "$status" -eq 1 ]
+	# Standard output is the JSON alone.
+	[ "$(jq -r '[.customers[].status] | join(",")' <<<"$output")" = ok,failed,ok ]
+	[ "$(wc -l <<<"$stderr")" = 1 ]
+	[[ "$stderr" == "pbictl: 1 of 3 customers failed; first: beta: "*"cust-beta"* ]]
+	# Even with -q, and as a table.
+	run --separate-stderr pbictl -q customer add beta
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"1 of 1 failed"* ]]
+	[[ "$stderr" == "pbictl: 1 of 1 customer failed; first: beta: "* ]]
+	# No failure, no line.
+	run --separate-stderr pbictl customer add acme
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 }
