@@ -65,12 +65,17 @@ $(B)/sim-obj/%.o: %.c $(wildcard sim/*.h core/json.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS)) -c -o $@ $<
 
-# The migrations, built into the binary as NUL-terminated strings.
-$(B)/migrations.c $(B)/migrations.h: tools/mkembed.sh $(MIGRATIONS)
+# The migrations, built into the binary as NUL-terminated strings.  One
+# file a rule: no rule writes two targets, so -j cannot run one twice.
+$(B)/migrations.c: tools/mkembed.sh $(MIGRATIONS)
 	@mkdir -p $(B)
-	sh tools/mkembed.sh $(B)/migrations $(MIGRATIONS)
+	sh tools/mkembed.sh $@ $(MIGRATIONS)
 
-$(B)/migrations.o: $(B)/migrations.c
+$(B)/migrations.h: tools/mkembed.sh
+	@mkdir -p $(B)
+	sh tools/mkembed.sh $@
+
+$(B)/migrations.o: $(B)/migrations.c $(B)/migrations.h
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpbi.a tests/unit/testsrv.h
