@@ -1,4 +1,4 @@
-# pbictl: build, test, demo, bench, install.
+# pbictl: build, test, demo, bench, install.  GNU make.
 #
 #   make            build pbictl and pbisim into $(B)/
 #   make check      install missing packages, build with -Werror, run every
@@ -9,7 +9,7 @@
 PREFIX	?= /usr/local
 MANDIR	?= $(PREFIX)/share/man
 B	?= build
-CC	?= gcc
+ASAN_B	?= build-asan
 PKG_CONFIG ?= pkg-config
 
 PKGS	 = libcurl json-c openssl sqlite3
@@ -25,9 +25,11 @@ ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 endif
-ALLCFLAGS = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -I. -I$(B) -pthread
-LIBS	 = $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
-SIMLIBS	 = $(shell $(PKG_CONFIG) --libs $(SIMPKGS)) -pthread
+ALLCPPFLAGS = -I. -I$(B)
+ALLCFLAGS = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -pthread
+DEPFLAGS = -MMD -MP
+LIBS	 = $(shell $(PKG_CONFIG) --libs $(PKGS))
+SIMLIBS	 = $(shell $(PKG_CONFIG) --libs $(SIMPKGS)) -lm
 TESTLIBS = $(shell $(PKG_CONFIG) --libs $(TESTPKGS))
 
 LIB_SRCS  = $(wildcard core/*.c graph/*.c powerbi/*.c provision/*.c)
@@ -47,23 +49,38 @@ endif
 
 all: $(B)/pbictl $(SIM_BIN)
 
+# The compiler's command line, rewritten only when it changes, so that a
+# change of CC or flags (a 'make check' after a 'make') rebuilds all.
+FLAGS	= $(B)/build-flags
+$(FLAGS): FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(ALLCPPFLAGS) $(ALLCFLAGS)' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+
 $(B)/pbictl: $(CMD_OBJS) $(B)/libpbi.a
-	$(CC) $(ALLCFLAGS) -o $@ $(CMD_OBJS) $(B)/libpbi.a $(LIBS)
+	$(CC) $(ALLCFLAGS) -o $@ $(CMD_OBJS) $(B)/libpbi.a \
+	    $(LIBS)
 
 $(B)/pbisim: $(SIM_OBJS)
-	$(CC) $(ALLCFLAGS) -o $@ $(SIM_OBJS) $(SIMLIBS) -lm
+	$(CC) $(ALLCFLAGS) -o $@ $(SIM_OBJS) $(SIMLIBS)
 
 $(B)/libpbi.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
-$(B)/%.o: %.c $(wildcard */*.h) $(B)/migrations.h
+# Header dependencies come from the compiler (-MMD -MP, the .d files
+# included at the end).  The generated migrations.h is order-only: it
+# must exist before the first compile; once it does, the .d files name
+# it for the objects that include it.
+$(B)/%.o: %.c $(FLAGS) | $(B)/migrations.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -c -o $@ $<
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
+	    $(ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/sim-obj/%.o: %.c $(wildcard sim/*.h core/json.h)
+$(B)/sim-obj/%.o: %.c $(FLAGS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS)) -c -o $@ $<
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS)) \
+	    $(ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # The migrations, built into the binary as NUL-terminated strings.  One
 # file a rule: no rule writes two targets, so -j cannot run one twice.
@@ -75,21 +92,23 @@ $(B)/migrations.h: tools/mkembed.sh
 	@mkdir -p $(B)
 	sh tools/mkembed.sh $@
 
-$(B)/migrations.o: $(B)/migrations.c $(B)/migrations.h
-	$(CC) $(ALLCFLAGS) -c -o $@ $<
+$(B)/migrations.o: $(B)/migrations.c $(FLAGS) | $(B)/migrations.h
+	$(CC) $(ALLCPPFLAGS) $(ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpbi.a tests/unit/testsrv.h
+$(B)/tests/%: tests/unit/%.c $(B)/libpbi.a $(FLAGS) | $(B)/migrations.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) $(TESTPKGS)) \
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) \
+	    $(TESTPKGS)) $(ALLCFLAGS) $(DEPFLAGS) -MF $@.d \
 	    -o $@ $< $(B)/libpbi.a $(LIBS) $(TESTLIBS)
 
 # pbisim's pure pieces, without its main.
 SIM_UNIT_OBJS = $(B)/sim-obj/sim/util.o $(B)/sim-obj/sim/jwt.o \
 	$(B)/sim-obj/core/json.o
-$(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS)
+$(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS) $(FLAGS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS) \
-	    $(TESTPKGS)) -o $@ $< $(SIM_UNIT_OBJS) $(SIMLIBS) $(TESTLIBS) -lm
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS) \
+	    $(TESTPKGS)) $(ALLCFLAGS) $(DEPFLAGS) -MF $@.d \
+	    -o $@ $< $(SIM_UNIT_OBJS) $(SIMLIBS) $(TESTLIBS)
 
 tests: all $(UNIT_BINS)
 
@@ -102,8 +121,8 @@ deps:
 
 check: deps
 	$(MAKE) tests
-	$(MAKE) B=build-asan SAN=1 CFLAGS="-O1 -g" tests
-	sh tests/run.sh build build-asan
+	$(MAKE) B=$(ASAN_B) SAN=1 CFLAGS="-O1 -g" tests
+	sh tests/run.sh $(B) $(ASAN_B)
 
 demo: deps all
 	sh examples/demo.sh $(B)
@@ -122,6 +141,12 @@ install: all
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
-	rm -rf build build-asan
+	rm -rf $(B) $(ASAN_B)
 
-.PHONY: all tests deps check demo bench lint-man install clean
+FORCE:
+
+.PHONY: all tests deps check demo bench lint-man install clean \
+	FORCE
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(SIM_OBJS:.o=.d) \
+	$(UNIT_BINS:=.d)
