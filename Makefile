@@ -5,6 +5,10 @@
 #                   test, then again under AddressSanitizer + UBSan
 #   make demo       the whole flow against pbisim
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
+#
+# CC, CFLAGS, CPPFLAGS and LDFLAGS are honoured (Debian's dpkg-buildflags
+# among them); warnings are errors only under 'make check' (WERROR).
+# gcc and clang both build it.
 
 PREFIX	?= /usr/local
 MANDIR	?= $(PREFIX)/share/man
@@ -16,16 +20,25 @@ PKGS	 = libcurl json-c openssl sqlite3
 SIMPKGS	 = libmicrohttpd json-c openssl
 TESTPKGS = cmocka libmicrohttpd
 
+# cc_flag FLAG: FLAG if $(CC) knows it, else nothing.  Lazy and computed
+# once (the first use assigns the result), so that a compiler installed
+# by 'make deps' is probed by the make that builds, not the one before.
+cc_flag = $(shell $(CC) -Werror $(1) -x c -c -o /dev/null /dev/null \
+	  >/dev/null 2>&1 && echo $(1))
+NO_FMT_TRUNC = $(eval NO_FMT_TRUNC := \
+	       $(if $(call cc_flag,-Wformat-truncation),-Wno-format-truncation))$(NO_FMT_TRUNC)
+
 CFLAGS	?= -O2 -g
+WERROR	?=
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
-	   -Wno-format-truncation -Werror
+	   $(NO_FMT_TRUNC) $(WERROR)
 STD	 = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 endif
-ALLCPPFLAGS = -I. -I$(B)
+ALLCPPFLAGS = -I. -I$(B) $(CPPFLAGS)
 ALLCFLAGS = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -pthread
 DEPFLAGS = -MMD -MP
 LIBS	 = $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -54,15 +67,15 @@ all: $(B)/pbictl $(SIM_BIN)
 FLAGS	= $(B)/build-flags
 $(FLAGS): FORCE
 	@mkdir -p $(B)
-	@echo '$(CC) $(ALLCPPFLAGS) $(ALLCFLAGS)' >$@.new
+	@echo '$(CC) $(ALLCPPFLAGS) $(ALLCFLAGS) $(LDFLAGS)' >$@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
 $(B)/pbictl: $(CMD_OBJS) $(B)/libpbi.a
-	$(CC) $(ALLCFLAGS) -o $@ $(CMD_OBJS) $(B)/libpbi.a \
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libpbi.a \
 	    $(LIBS)
 
 $(B)/pbisim: $(SIM_OBJS)
-	$(CC) $(ALLCFLAGS) -o $@ $(SIM_OBJS) $(SIMLIBS)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(SIM_OBJS) $(SIMLIBS)
 
 $(B)/libpbi.a: $(LIB_OBJS)
 	rm -f $@
@@ -98,7 +111,7 @@ $(B)/migrations.o: $(B)/migrations.c $(FLAGS) | $(B)/migrations.h
 $(B)/tests/%: tests/unit/%.c $(B)/libpbi.a $(FLAGS) | $(B)/migrations.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) \
-	    $(TESTPKGS)) $(ALLCFLAGS) $(DEPFLAGS) -MF $@.d \
+	    $(TESTPKGS)) $(ALLCFLAGS) $(DEPFLAGS) -MF $@.d $(LDFLAGS) \
 	    -o $@ $< $(B)/libpbi.a $(LIBS) $(TESTLIBS)
 
 # pbisim's pure pieces, without its main.
@@ -107,7 +120,7 @@ SIM_UNIT_OBJS = $(B)/sim-obj/sim/util.o $(B)/sim-obj/sim/jwt.o \
 $(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS) $(FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS) \
-	    $(TESTPKGS)) $(ALLCFLAGS) $(DEPFLAGS) -MF $@.d \
+	    $(TESTPKGS)) $(ALLCFLAGS) $(DEPFLAGS) -MF $@.d $(LDFLAGS) \
 	    -o $@ $< $(SIM_UNIT_OBJS) $(SIMLIBS) $(TESTLIBS)
 
 tests: all $(UNIT_BINS)
@@ -120,8 +133,8 @@ deps:
 	@sh tools/deps.sh $(DEBS)
 
 check: deps
-	$(MAKE) tests
-	$(MAKE) B=$(ASAN_B) SAN=1 CFLAGS="-O1 -g" tests
+	$(MAKE) WERROR=-Werror tests
+	$(MAKE) B=$(ASAN_B) SAN=1 CFLAGS="-O1 -g" WERROR=-Werror tests
 	sh tests/run.sh $(B) $(ASAN_B)
 
 demo: deps all
