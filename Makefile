@@ -1,8 +1,9 @@
 # pbictl: build, test, demo, bench, install.  GNU make.
 #
 #   make            build pbictl and pbisim into $(B)/
-#   make check      install missing packages, build with -Werror, run every
-#                   test, then again under AddressSanitizer + UBSan
+#   make check      install missing packages, build a copy of the tree from
+#                   scratch with -j, build with -Werror, run every test,
+#                   then again under AddressSanitizer + UBSan
 #   make demo       the whole flow against pbisim
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #
@@ -15,6 +16,7 @@ MANDIR	?= $(PREFIX)/share/man
 B	?= build
 ASAN_B	?= build-asan
 PKG_CONFIG ?= pkg-config
+CHECK_JOBS ?= 4
 
 PKGS	 = libcurl json-c openssl sqlite3
 SIMPKGS	 = libmicrohttpd json-c openssl
@@ -132,7 +134,14 @@ DEBS = gcc make pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev \
 deps:
 	@sh tools/deps.sh $(DEBS)
 
+# A clean copy of the tree built with -j, as a fresh clone would be.
+check-build:
+	@MAKE='$(MAKE)' sh tools/cleanbuild.sh $(CHECK_JOBS) CC='$(CC)' \
+	    CFLAGS='$(CFLAGS)' CPPFLAGS='$(CPPFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	    WERROR=-Werror
+
 check: deps
+	$(MAKE) check-build
 	$(MAKE) WERROR=-Werror tests
 	$(MAKE) B=$(ASAN_B) SAN=1 CFLAGS="-O1 -g" WERROR=-Werror tests
 	sh tests/run.sh $(B) $(ASAN_B)
@@ -158,7 +167,7 @@ clean:
 
 FORCE:
 
-.PHONY: all tests deps check demo bench lint-man install clean \
+.PHONY: all tests deps check check-build demo bench lint-man install clean \
 	FORCE
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(SIM_OBJS:.o=.d) \
