@@ -4,6 +4,7 @@
 #   make check      install missing packages, build a copy of the tree from
 #                   scratch with -j, build with -Werror, run every test,
 #                   then again under AddressSanitizer + UBSan
+#   make deps       install the Debian packages the build and tests need
 #   make demo       the whole flow against pbisim
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #
@@ -127,10 +128,25 @@ $(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS) $(FLAGS)
 
 tests: all $(UNIT_BINS)
 
-# Install what a fresh Debian machine lacks (as root), or say what to run.
-DEBS = gcc make pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev \
-       libsqlite3-dev libmicrohttpd-dev libcmocka-dev bats mandoc sqlite3 \
-       jq procps
+# Everything the build, the tests, the demo and the bench run, as Debian
+# 12 packages; tools/deps.sh installs those missing (as root).  The
+# compiler and libraries; the test runners (bats, cmocka, node and npm
+# for MSAL, ca-certificates for the npm registry); and whatever provides
+# a command the tests and scripts call: awk, bash, base64, cmp, col,
+# curl, flock, grep, jq, mandoc, openssl, ps, python3, script, sed,
+# sha256sum, sqlite3, tar, unzip (many are always installed; they are
+# named so that none is forgotten).
+DEBS = gcc make pkg-config libc6-dev binutils \
+       libcurl4-openssl-dev libjson-c-dev libssl-dev libsqlite3-dev \
+       libmicrohttpd-dev libcmocka-dev \
+       bats nodejs npm ca-certificates \
+       bash bsdextrautils bsdutils coreutils curl diffutils grep jq mandoc \
+       mawk openssl procps python3 sed sqlite3 tar unzip util-linux
+# A clang build also needs clang's sanitizer runtimes (a recommendation
+# of clang's, which deps.sh does not install).
+ifneq ($(findstring clang,$(notdir $(firstword $(CC)))),)
+DEBS += clang libclang-rt-dev
+endif
 deps:
 	@sh tools/deps.sh $(DEBS)
 
