@@ -15,6 +15,11 @@
 #   SECURITY  security mirror (default http://deb.debian.org/debian-security)
 #   REV       the commit to test (default HEAD)
 #   TARGETS   what to make in the chroot (default check)
+#   SITE_CA   a directory of this site's own CA certificates (*.crt), such
+#             as a network that inspects TLS needs, copied into the root's
+#             /usr/local/share/ca-certificates where the ca-certificates
+#             package that make deps installs adds them to the trust store
+#             (default /usr/local/share/ca-certificates; empty: none)
 #   CI, http_proxy, https_proxy, no_proxy: passed into the chroot if set
 # Exit status: that of make in the chroot, or 1 if the root cannot be set
 # up, 2 for a usage error.
@@ -68,6 +73,12 @@ deb $mirror bookworm-updates main
 deb $security bookworm-security main
 EOF
 cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
+site_ca=${SITE_CA-/usr/local/share/ca-certificates}
+if [ -n "$site_ca" ] && [ -d "$site_ca" ]; then
+	mkdir -p "$dir/usr/local/share/ca-certificates"
+	find "$site_ca" -maxdepth 1 -name '*.crt' \
+	    -exec cp {} "$dir/usr/local/share/ca-certificates/" \;
+fi
 git -C "$top" archive --prefix=src/ "$commit" | tar -xf - -C "$dir"
 t1=$(date +%s)
 
