@@ -28,8 +28,9 @@ TESTPKGS = cmocka libmicrohttpd
 # by 'make deps' is probed by the make that builds, not the one before.
 cc_flag = $(shell $(CC) -Werror $(1) -x c -c -o /dev/null /dev/null \
 	  >/dev/null 2>&1 && echo $(1))
-NO_FMT_TRUNC = $(eval NO_FMT_TRUNC := \
-	       $(if $(call cc_flag,-Wformat-truncation),-Wno-format-truncation))$(NO_FMT_TRUNC)
+NO_FMT_TRUNC = $(eval NO_FMT_TRUNC := $(if \
+	       $(call cc_flag,-Wformat-truncation),-Wno-format-truncation)) \
+	       $(NO_FMT_TRUNC)
 
 CFLAGS	?= -O2 -g
 WERROR	?=

@@ -39,7 +39,8 @@ H
 		for f in "$@"; do
 			n=$((n + 1))
 			base=$(basename "$f")
-			num=$(printf '%s' "$base" | sed -n 's/^\([0-9][0-9][0-9][0-9]\)_.*\.sql$/\1/p')
+			num=$(printf '%s' "$base" |
+			    sed -n 's/^\([0-9]\{4\}\)_.*\.sql$/\1/p')
 			if [ -z "$num" ] || [ "$(expr "$num" + 0)" -ne "$n" ]; then
 				echo "mkembed.sh: $f: expected migration number $n" >&2
 				exit 1
