@@ -2,6 +2,8 @@
 # Each test gets its own directory and ledger; the directory is kept
 # when the test fails (its path is printed) and removed when it passes.
 
+load assert
+
 top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${PBICTL:=$top/build/pbictl}"
 export PBICTL

@@ -314,8 +314,7 @@ no_duplicates() {
 	[ "$(state '[.workspaces[]._datasets[]._datasources[]?.credentialType][0]')" = Basic ]
 	# The password went to the service only.
 	[[ "$stderr" != *"S3cret-Pw!"* ]]
-	! grep -qa 'S3cret-Pw!' "$PBICTL_LEDGER"
-	! grep -qa 'S3cret-Pw!' "$T/requests.log"
+	refute_in 'S3cret-Pw!' "$PBICTL_LEDGER" "$T/requests.log"
 }
 
 @test "a package over the multipart limit goes through a temporary upload location" {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # pbisim: fault injection (options and POST /_sim/faults).
 
+bats_require_minimum_version 1.5.0
+
 load sim_helper
 
 setup_file() {

@@ -6,6 +6,8 @@
 # served when called with real ids of a seeded pbisim.  The specs sit
 # beside the repository, in ../shared/specs (see its README.md).
 
+bats_require_minimum_version 1.5.0
+
 load sim_helper
 
 SPECS="$SIM_ROOT/../shared/specs"

@@ -4,6 +4,8 @@
 # the test seed, reset it before each test (sim_reset), and always stop
 # it in teardown_file, failing if a sanitizer reported anything.
 
+load assert
+
 SIM_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 PBISIM="${PBISIM:-build/pbisim}"
 case "$PBISIM" in
