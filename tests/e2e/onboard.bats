@@ -104,14 +104,60 @@ no_duplicates() {
 	[ "$(requests '[.[] | select(.status >= 500)] | length')" -gt 0 ]
 }
 
+# workspace SLUG: the customer's workspace id, from the ledger.
+workspace() {
+	sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$1'"
+}
+
+# import_calls SINCE: the import POSTs and polls from the SINCE'th request
+# on, in the order pbisim answered them (n), each with its workspace.
+import_calls() {
+	requests "[.[$1:][] | select(.path | test(\"^/v1.0/myorg/groups/[^/]+/imports(/[^/]+)?\$\"))
+	    | {n, ws: (.path | split(\"/\")[4]), post: (.method == \"POST\")}]"
+}
+
 @test "publish v2 in waves updates everyone; the same file again imports nothing" {
+	local n calls canaries
 	sim_start --import-seconds 0.2 --assign-seconds 0.2
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
 	pbictl -q --jobs 8 onboard $(customers 12) --report "$T/pbix/sales.pbix" >/dev/null
-	run pbictl --jobs 4 publish "$T/pbix/sales-v2.pbix" --name sales --all --canary 2 --wave-size 5 -o json
+	n=$(requests length)
+	# More jobs than a wave holds: only the waves keep the width down.
+	run pbictl --jobs 8 publish "$T/pbix/sales-v2.pbix" --name sales --all --canary 2 --wave-size 5 -o json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '[.customers[].reports[0].action] | unique | join(",")' <<<"$output")" = updated ]
-	[ "$(requests '[.[] | select(.method == "POST" and (.path | endswith("/imports")))] | map(.query | test("nameConflict=CreateOrOverwrite")) | unique | join(",")' | tail -1)" != "" ]
+	[ "$(jq '.customers | length' <<<"$output")" = 12 ]
+	# Every import of this publish replaced the report: one POST per
+	# customer, each with CreateOrOverwrite.
+	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | endswith(\"/imports\")))]
+	    | length == 12 and all(.query | test(\"(^|&)nameConflict=CreateOrOverwrite(&|\$)\"))")" = true ]
+	calls=$(import_calls "$n")
+	# The canaries are the first two customers of the output.
+	canaries=$(for c in $(jq -r '.customers[0:2][].customer' <<<"$output"); do
+		workspace "$c"; done | jq -R . | jq -sc .)
+	[ "$(jq 'length' <<<"$canaries")" = 2 ]
+	# Each canary's import and its polls were answered before any other
+	# customer's import was sent.
+	[ "$(jq --argjson c "$canaries" '
+	    ([.[] | select(.ws | IN($c[]))] | map(.n) | max) as $last
+	    | ([.[] | select(.post and (.ws | IN($c[]) | not))] | map(.n) | min) as $first
+	    | ([.[] | select(.post and (.ws | IN($c[])))] | length) == 2
+	      and $last < $first' <<<"$calls")" = true ]
+	# The waves: a customer whose first import was sent before every
+	# earlier customer's last poll was answered ran in the same wave.
+	# None holds more than --wave-size customers, so at least two ran.
+	run jq -c --argjson c "$canaries" '
+	    [group_by(.ws)[] | select(.[0].ws | IN($c[]) | not)
+	     | {first: (map(select(.post)) | map(.n) | min), last: (map(.n) | max)}]
+	    | sort_by(.first)
+	    | reduce .[] as $w ([]; if length > 0 and $w.first < .[-1].last
+	        then .[-1] = {size: (.[-1].size + 1), last: ([.[-1].last, $w.last] | max)}
+	        else . + [{size: 1, last: $w.last}] end)
+	    | map(.size)' <<<"$calls"
+	[ "$status" -eq 0 ]
+	echo "wave sizes: $output"
+	[ "$(jq 'add' <<<"$output")" = 10 ]
+	[ "$(jq 'max <= 5 and length >= 2' <<<"$output")" = true ]
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(DISTINCT version) FROM reports")" = 2 ]
 	no_duplicates 12
 	n=$(requests length)
