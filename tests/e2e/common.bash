@@ -10,6 +10,10 @@
 # So each test also gets a watchdog that kills every process the test
 # started, found by a mark in their environment: once the time is up, and
 # whatever is left once the test has ended.
+#
+# The countdown of BATS_TEST_TIMEOUT is a background job of the test: a
+# test must wait for its own jobs by their ids, as a bare "wait" waits for
+# the countdown too, and so for the whole timeout.
 : "${BATS_TEST_TIMEOUT:=120}"
 export BATS_TEST_TIMEOUT
 
@@ -19,7 +23,8 @@ test_watchdog() {
 	local me=$BASHPID mark i
 	[ -n "${BATS_TEST_NAME:-}" ] || return 0
 	mark="PBI_TEST_MARK=$me.$RANDOM"
-	(
+	# Forked twice: not a job of the test, which may "wait" for its own.
+	( (
 		i=0
 		while kill -0 "$me" 2>/dev/null &&
 		    [ "$i" -lt $((BATS_TEST_TIMEOUT + 2)) ]; do
@@ -27,7 +32,7 @@ test_watchdog() {
 			i=$((i + 1))
 		done
 		kill_marked "$mark" "$me" "$BASHPID"
-	) </dev/null >/dev/null 2>&1 3>&- 4>&- &
+	) </dev/null >/dev/null 2>&1 3>&- 4>&- & )
 	export "${mark%%=*}=${mark#*=}"
 }
 
@@ -36,12 +41,11 @@ test_watchdog() {
 kill_marked() {
 	local mark=$1 e p
 	shift
-	for e in /proc/[0-9]*/environ; do
+	for e in $(grep -lzxF -- "$mark" /proc/[0-9]*/environ 2>/dev/null); do
 		p=${e#/proc/}
 		p=${p%/environ}
 		case " $* " in *" $p "*) continue ;; esac
-		tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF -- "$mark" &&
-		    kill -KILL "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
 	done
 	return 0
 }
