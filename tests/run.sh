@@ -43,7 +43,8 @@ count() {
 	fi
 	if [ -n "${4:-}" ] && [ -n "${CI:-}" ] && [ "$s" -ne 0 ]; then
 		grep -i '^ok .*# skip' "$2" | sed 's/^ok/not ok/;
-		    s/$/ (a skip here is a failure when CI is set)/' >>"$2"
+		    s/ # [Ss][Kk][Ii][Pp]/: skipped, a failure when CI is set:/' \
+		    >>"$2"
 		f=$((f + s))
 		s=0
 	fi
