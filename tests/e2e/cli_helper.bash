@@ -54,6 +54,8 @@ sim_seed() {
 # and point pbictl at it.
 sim_start() {
 	[ -f "$T/seed.json" ] || sim_seed
+	# A port file left by an earlier start would name the old port.
+	rm -f "$T/port"
 	"$PBISIM" --seed "$T/seed.json" --port-file "$T/port" \
 	    --request-log "$T/requests.log" "$@" >"$T/pbisim.out" 2>&1 &
 	SIM_PID=$!
