@@ -636,7 +636,7 @@ scan_batch(struct audit *a, struct json_object *ids,
     struct json_object *sources)
 {
 	const struct pbi_err	*err;
-	struct json_object	*s = NULL, *res = NULL, *inst, *sw;
+	struct json_object	*s = NULL, *res = NULL, *inst, *sw, *sets;
 	char			 what[128], now[32];
 	size_t			 i;
 
@@ -662,11 +662,10 @@ scan_batch(struct audit *a, struct json_object *ids,
 		sw = pj_idx(pj_arr(res, "workspaces"), i);
 		if (pj_str(sw, "id") == NULL)
 			continue;
-		json_object_object_add(sources, pj_str(sw, "id"),
-		    scanned_datasets(sw, inst));
+		sets = scanned_datasets(sw, inst);
+		json_object_object_add(sources, pj_str(sw, "id"), sets);
 		if (!a->p->dry_run && (err = pbi_ledger_scan_put(a->p->ledger,
-		    pj_str(sw, "id"), now, pj_obj(sources, pj_str(sw,
-		    "id")))) != NULL)
+		    pj_str(sw, "id"), now, sets)) != NULL)
 			unchecked(a->unchecked, "the ledger's record of a "
 			    "scan", err, NULL);
 	}

@@ -434,8 +434,7 @@ reports(struct rules *x, struct json_object *c, struct json_object *ws)
 	for (i = 0; i < pj_len(have); i++) {
 		r = pj_idx(have, i);
 		nm = pj_str(r, "name") ? pj_str(r, "name") : "";
-		n = pj_obj(names, nm);
-		if (n == NULL)
+		if (!json_object_object_get_ex(names, nm, &n))
 			json_object_object_add(names, nm,
 			    json_object_new_int(1));
 		else
@@ -469,7 +468,8 @@ reports(struct rules *x, struct json_object *c, struct json_object *ws)
 		r = pj_idx(have, i);
 		nm = pj_str(r, "name") ? pj_str(r, "name") : "";
 		if (map_get(ids, pj_str(r, "id")) != NULL ||
-		    json_object_get_int(pj_obj(names, nm)) > 1)
+		    (json_object_object_get_ex(names, nm, &n) &&
+		    json_object_get_int(n) > 1))
 			continue;
 		found(x, "report-unknown", "warning", slug, wid,
 		    pj_str(r, "id"), "report '%s' (%s) is not in the ledger",
@@ -722,7 +722,7 @@ limits(struct rules *x)
 	size_t			 i, j;
 
 	a = pj_arr(svc, "reach");
-	if (a != NULL) {
+	if (pj_len(a) > 0) {
 		for (i = 0; i < pj_len(a); i++)
 			json_object_object_add(count, pj_str(pj_idx(a, i),
 			    "profile") ? pj_str(pj_idx(a, i), "profile") : "",
@@ -739,7 +739,9 @@ limits(struct rules *x)
 				    strcasecmp(id, x->sp) != 0)
 					continue;
 				prof = pj_path_str(u, "profile.id");
-				n = pj_obj(count, prof ? prof : "");
+				if (!json_object_object_get_ex(count, prof ?
+				    prof : "", &n))
+					n = NULL;
 				json_object_object_add(count, prof ? prof : "",
 				    json_object_new_int64(n ?
 				    json_object_get_int64(n) + 1 : 1));
