@@ -91,7 +91,7 @@ tests: all $(UNIT_BINS)
 # Install what a fresh Debian machine lacks (as root), or say what to run.
 DEBS = gcc make pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev \
        libsqlite3-dev libmicrohttpd-dev libcmocka-dev bats mandoc sqlite3 \
-       jq procps
+       jq procps chromium
 deps:
 	@sh tools/deps.sh $(DEBS)
 

@@ -58,6 +58,14 @@ tally() { sort | uniq -c | awk '{ printf "%s %s\n", $1, $2 }' | tr '\n' ' '; }
 	local admin=$CODE
 	sim_stop "$d"
 	[ "$admin" = 200 ]
+	# An application permission (app role) on Power BI is one too.
+	jq ".appRoleAssignments = [{\"principalId\": \"$SP1\", \"resourceId\": \"$PBI_SP\", \"appRoleId\": \"654b31ae-d941-4e22-8798-7add8fdf049f\"}]" \
+	    "$SIM_SEED" >"$d/seed.json"
+	sim_start "$d" --seed "$d/seed.json"
+	PBI_TOKEN=$(tok_app "$APP1" s3cret-one "$PBI_SCOPE")
+	pbi GET "/admin/groups?\$top=10"
+	sim_stop "$d"
+	[ "$CODE" = 401 ]
 }
 
 @test "admin/groups: 15 a minute and 50 an hour for the tenant, with Retry-After" {
