@@ -954,6 +954,44 @@ audited(struct audit *a)
 	return NULL;
 }
 
+/*
+ * Whose member u is, by the ledger: "profile of a", "admin of a, b",
+ * "the service principal", or NULL (unknown) into buf.
+ */
+static const char *
+whose(struct audit *a, struct json_object *u, char *buf, size_t len)
+{
+	struct json_object	*cs = pj_arr(a->view, "customers"), *c, *ad;
+	const char		*id = pj_str(u, "identifier");
+	const char		*prof = pj_path_str(u, "profile.id");
+	size_t			 i, j, n = 0;
+
+	buf[0] = '\0';
+	if (id == NULL)
+		id = pj_str(u, "emailAddress");
+	if (id != NULL && a->sp[0] != '\0' && strcasecmp(id, a->sp) == 0 &&
+	    prof == NULL)
+		return "the service principal";
+	for (i = 0; id != NULL && i < pj_len(cs); i++) {
+		c = pj_idx(cs, i);
+		if (prof != NULL && pj_path_str(c, "profile.id") != NULL &&
+		    strcasecmp(pj_path_str(c, "profile.id"), prof) == 0) {
+			snprintf(buf, len, "profile of %s", pj_str(c, "slug"));
+			return buf;
+		}
+		ad = pj_arr(c, "admins");
+		for (j = 0; prof == NULL && j < pj_len(ad); j++)
+			if (strcasecmp(json_object_get_string(pj_idx(ad, j)),
+			    id) == 0) {
+				snprintf(buf + strlen(buf), len - strlen(buf),
+				    "%s%s", n++ ? ", " : "admin of ",
+				    pj_str(c, "slug"));
+				break;
+			}
+	}
+	return buf[0] ? buf : NULL;
+}
+
 /* Per customer: its workspace and who reaches it, for the report. */
 static struct json_object *
 per_customer(struct audit *a, struct json_object *findings,
@@ -961,6 +999,7 @@ per_customer(struct audit *a, struct json_object *findings,
 {
 	struct json_object	*out = json_object_new_array(), *c, *o, *ws;
 	struct json_object	*m, *u, *e;
+	char			 who[1024];
 	size_t			 i, j, n[4];
 
 	for (i = 0; i < pj_len(a->audited); i++) {
@@ -986,6 +1025,8 @@ per_customer(struct audit *a, struct json_object *findings,
 				    "profile.id"));
 				pj_add_str(e, "accessRight", pj_str(u,
 				    "groupUserAccessRight"));
+				pj_add_str(e, "whose", whose(a, u, who,
+				    sizeof(who)));
 				json_object_array_add(m, e);
 			}
 			pj_add(o, "members", m);

@@ -120,7 +120,8 @@ reach_table(FILE *f, struct json_object *customers)
 
 	fputs("<table id=\"reach\"><tr><th>customer</th><th>workspace</th>"
 	    "<th>member</th><th>type</th><th>profile</th>"
-	    "<th>access right</th><th>findings</th></tr>\n", f);
+	    "<th>access right</th><th>whose, by the ledger</th>"
+	    "<th>findings</th></tr>\n", f);
 	for (i = 0; i < pj_len(customers); i++) {
 		c = pj_idx(customers, i);
 		m = pj_arr(c, "members");
@@ -141,7 +142,7 @@ reach_table(FILE *f, struct json_object *customers)
 				fputs("</span></td>", f);
 			}
 			if (u == NULL)
-				fputs("<td colspan=\"4\">not read</td>", f);
+				fputs("<td colspan=\"5\">not read</td>", f);
 			else {
 				fputs("<td class=\"mono\">", f);
 				esc(f, pj_str(u, "identifier"));
@@ -151,6 +152,9 @@ reach_table(FILE *f, struct json_object *customers)
 				esc(f, pj_str(u, "profile"));
 				fputs("</td><td>", f);
 				esc(f, pj_str(u, "accessRight"));
+				fputs("</td><td>", f);
+				esc(f, pj_str(u, "whose") ? pj_str(u, "whose") :
+				    "unknown");
 				fputs("</td>", f);
 			}
 			if (j == 0) {
