@@ -522,10 +522,14 @@ PY
 	    >"$T/dom.html" 2>>"$T/chromium.err"
 	text=$(sed 's/<[^>]*>/ /g' "$T/dom.html" | tr -s ' \n' ' ')
 	echo "$text" | head -c 2000 >&2
-	[[ $text == *"2 customers checked"* ]]
-	[[ $text == *"1 critical"* ]]
-	[[ $text == *"0 errors"* ]]
-	[[ $text == *"1 warnings"* ]]
+	# The summary counts, each in its place.
+	for c in 'customers">2</span> customers checked' \
+	    'critical">1</span> critical' 'error">0</span> errors' \
+	    'warning">1</span> warnings'; do
+		grep -qF "<li id=\"${c%%\"*}\"><span class=\"n\">${c#*\">}</li>" \
+		    "$T/dom.html"
+	done
+	[[ $text == *"2 customers checked 1 critical 0 errors 1 warnings"* ]]
 	[[ $text == *"member-cross-customer"*"remove the member"* ]]
 	[[ $text == *"contoso.onmicrosoft.com"* ]]
 	[[ $text == *"pbictl version 0."* ]]
