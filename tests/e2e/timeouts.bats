@@ -114,7 +114,7 @@ slow_import() {
 	    -d "{\"appId\":\"$APP\"}" "$SIM/v1.0/servicePrincipals" >/dev/null
 	PBICTL_REPLICATION_WAIT=1 run --separate-stderr pbictl sp ensure -o json
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"cannot create the service principal of app $APP: the service principal is not visible: 409 Request_MultipleObjectsWithSameKeyValue"* ]]
+	[[ "$stderr" == *"cannot create the service principal of app $APP: it exists but does not show yet: re-run to reconcile: 409 Request_MultipleObjectsWithSameKeyValue"* ]]
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT state FROM journal WHERE step = 'sp.create'")" = failed ]
 	# The directory catches up; the same command again.
 	sim_post /_sim/clock '{"advanceSeconds":31}' >/dev/null
