@@ -136,13 +136,14 @@ tests: all $(UNIT_BINS)
 # a command the tests and scripts call: awk, bash, base64, cmp, col,
 # curl, flock, grep, jq, mandoc, openssl, ps, python3, script, sed,
 # sha256sum, sqlite3, tar, unzip (many are always installed; they are
-# named so that none is forgotten).
+# named so that none is forgotten); chromium renders the audit's
+# evidence page.
 DEBS = gcc make pkg-config libc6-dev binutils \
        libcurl4-openssl-dev libjson-c-dev libssl-dev libsqlite3-dev \
        libmicrohttpd-dev libcmocka-dev \
        bats nodejs npm ca-certificates \
        bash bsdextrautils bsdutils coreutils curl diffutils grep jq mandoc \
-       mawk openssl procps python3 sed sqlite3 tar unzip util-linux
+       mawk openssl procps python3 sed sqlite3 tar unzip util-linux chromium
 # A clang build also needs clang's sanitizer runtimes (a recommendation
 # of clang's, which deps.sh does not install).
 ifneq ($(findstring clang,$(notdir $(firstword $(CC)))),)

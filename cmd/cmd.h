@@ -38,6 +38,7 @@ struct pbi_cmdctx {
 #define NEED_LEDGER	(1 << 0)	/* the ledger, which must exist */
 #define NEED_SVC	(1 << 1)	/* credentials and endpoints */
 #define NEED_LOCK	(1 << 2)	/* the run lock: it changes things */
+#define OUT_JUNIT	(1 << 3)	/* it writes -o junit */
 
 /*
  * A command or verb: returns NULL on success (exit ctx->status) or the
@@ -52,6 +53,7 @@ typedef const struct pbi_err *(*pbi_cmd_fn)(struct pbi_cmdctx *, int,
 #define CMD(name)							\
 	const struct pbi_err *cmd_##name(struct pbi_cmdctx *, int, char **)
 
+CMD_USAGE(audit);
 CMD_USAGE(auth);
 CMD_USAGE(capacity);
 CMD_USAGE(customer);
@@ -62,6 +64,7 @@ CMD_USAGE(onboard);
 CMD_USAGE(publish);
 CMD_USAGE(sp);
 
+CMD(audit);
 CMD(auth_status);
 CMD(capacity_assign);
 CMD(capacity_list);

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define PBICTL_SYNOPSIS							\
-	"usage: pbictl [--ledger FILE] [--cloud NAME] [-o table|json] "	\
+	"usage: pbictl [--ledger FILE] [--cloud NAME] [-o table|json|junit] "\
 	"[--jobs N]\n"							\
 	"              [--dry-run] [--client-secret-file FILE] [--device-code]\n"\
 	"              [--assertion-alg PS256|RS256] [-v] [-q] [-hV] "	\
@@ -103,6 +103,8 @@ static const struct {
 	void			 (*usage)(int);
 	const char		*what;
 } commands[] = {
+	{ "audit", cmd_audit, NULL, READS_SVC | OUT_JUNIT, usage_audit,
+	  "find every breach of customer isolation; read-only" },
 	{ "auth", NULL, auth_verbs, 0, usage_auth,
 	  "acquire Graph and Power BI tokens and show who pbictl is" },
 	{ "capacity", NULL, capacity_verbs, 0, usage_capacity,
@@ -227,9 +229,12 @@ global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg)
 			ctx->out = PBI_OUT_JSON;
 		else if (strcmp(arg, "table") == 0)
 			ctx->out = PBI_OUT_TABLE;
+		else if (strcmp(arg, "junit") == 0)
+			ctx->out = PBI_OUT_JUNIT;
 		else
 			return pbi_err(PBI_ERR_USAGE, "-o: expected table or "
-			    "json, not '%s'", arg);
+			    "json, not '%s' (pbictl audit also writes junit)",
+			    arg);
 		break;
 	case 'j':
 		if ((err = cmd_posint("--jobs", arg, 64, &n)) != NULL)
@@ -404,6 +409,9 @@ cmd_setup(struct pbi_cmdctx *ctx)
 {
 	const struct pbi_err	*err;
 
+	if (ctx->out == PBI_OUT_JUNIT && !(ctx->need & OUT_JUNIT))
+		return pbi_err(PBI_ERR_USAGE, "-o junit: only pbictl audit "
+		    "writes JUnit XML");
 	if (ctx->ledger_path == NULL &&
 	    (ctx->ledger_path = ledger_path(ctx->ledger_opt, &err)) == NULL)
 		return err;

@@ -32,6 +32,7 @@ struct pbi_http {
 		int64_t		 until_ms;
 	}			 pause[PAUSE_SLOTS];
 	char			*ca_bundle;
+	long			 sent;		/* attempts made, under lock */
 };
 
 static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
@@ -648,6 +649,9 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 		}
 		cerr[0] = '\0';
 		t0 = clock_ms(h);
+		pthread_mutex_lock(&h->lock);
+		h->sent++;
+		pthread_mutex_unlock(&h->lock);
 		cc = attempt(h, c, req, url,
 		    left < h->conf.timeout_ms ? left : h->conf.timeout_ms,
 		    resp, cerr);
@@ -715,6 +719,10 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 				retry = 1;
 				ra = pbi_retry_after(resp->retry_after,
 				    time(NULL));
+				/* Told to wait longer than we would: no use. */
+				if (ra > h->conf.retry_after_cap_s &&
+				    (req->flags & PBI_REQ_NOLONGWAIT))
+					break;
 				if (ra > h->conf.retry_after_cap_s)
 					ra = h->conf.retry_after_cap_s;
 				wait = ra >= 0 ? ra * 1000 : backoff(h, n);
@@ -759,6 +767,17 @@ done:
 	free(shown);
 	free(url);
 	return err;
+}
+
+long
+pbi_http_sent(struct pbi_http *h)
+{
+	long	 n;
+
+	pthread_mutex_lock(&h->lock);
+	n = h->sent;
+	pthread_mutex_unlock(&h->lock);
+	return n;
 }
 
 const struct pbi_err *

@@ -40,6 +40,9 @@ struct pbi_http_conf {
 #define PBI_REQ_SECRET		(1 << 1)  /* the answer holds a secret */
 #define PBI_REQ_REPLICATION	(1 << 2)  /* retry directory lag answers */
 #define PBI_REQ_NOFAIL		(1 << 3)  /* an error status is no error */
+#define PBI_REQ_NOLONGWAIT	(1 << 4)  /* a 429 or 503 whose Retry-After
+					     passes retry_after_cap_s fails
+					     at once, unrepeated */
 
 struct pbi_req {
 	const char	 *method;
@@ -87,6 +90,8 @@ void			 pbi_http_free(struct pbi_http *);
 const struct pbi_err	*pbi_http_do(struct pbi_http *,
 			    const struct pbi_req *, struct pbi_resp *);
 void			 pbi_resp_release(struct pbi_resp *);
+/* How many requests h has sent (every attempt counts), so far. */
+long			 pbi_http_sent(struct pbi_http *);
 
 /*
  * A JSON call: body (borrowed, may be NULL) is sent as JSON; a JSON

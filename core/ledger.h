@@ -174,4 +174,53 @@ const struct pbi_err	*pbi_ledger_grant_put(struct pbi_ledger *,
 const struct pbi_err	*pbi_ledger_grant_del(struct pbi_ledger *,
 			    const char *id);
 
+/*
+ * The isolation audit's side of the ledger (ledger_audit.c,
+ * pbictl-audit(1)).
+ */
+
+/* Record upn as an admin configured for customer's workspace. */
+const struct pbi_err	*pbi_ledger_admin_put(struct pbi_ledger *,
+			    int64_t customer, const char *upn);
+/*
+ * Record what dataset (of workspace) connects to, as its publish found
+ * it: sources (borrowed) is an array of {datasourceType, server,
+ * database, target}; it replaces what was recorded for the dataset.
+ */
+const struct pbi_err	*pbi_ledger_datasources_put(struct pbi_ledger *,
+			    const char *workspace, const char *dataset,
+			    struct json_object *sources);
+/*
+ * What the audit compares the service with, in one read (a new
+ * reference): {"customers": [{slug, status, workspace, profile, admins,
+ * reports, datasets: [{id, recordedAt, datasources}]}], "workspaces" and
+ * "profiles": every row ever recorded ({id, customer, state}),
+ * "targets": [{target, customer}], "shared": [{kind, id, customer,
+ * other, detail}] (an object customer's rows share with other's)}.
+ */
+const struct pbi_err	*pbi_ledger_audit_view(struct pbi_ledger *,
+			    struct json_object **out);
+/*
+ * Record an audit: summary {startedAt, mode, scope, complete, probe,
+ * customers, requests, findings: {critical, error, warning}} and its
+ * findings (both borrowed).  *id receives the audit's id.
+ */
+const struct pbi_err	*pbi_ledger_audit_put(struct pbi_ledger *,
+			    struct json_object *summary,
+			    struct json_object *findings, int64_t *id);
+/*
+ * The latest complete audit of scope (NULL: every customer) before audit
+ * before (0: the latest of all), as {id, startedAt, mode, findings:
+ * [{key, rule, ...}]}, or NULL in *out when there is none.
+ */
+const struct pbi_err	*pbi_ledger_audit_prev(struct pbi_ledger *,
+			    const char *scope, int64_t before,
+			    struct json_object **out);
+/* The scanner's last answers: {workspaceId: {scannedAt, datasets}}. */
+const struct pbi_err	*pbi_ledger_scans(struct pbi_ledger *,
+			    struct json_object **out);
+const struct pbi_err	*pbi_ledger_scan_put(struct pbi_ledger *,
+			    const char *workspace, const char *at,
+			    struct json_object *datasets);
+
 #endif /* PBI_LEDGER_H */

@@ -11,7 +11,8 @@ struct json_object;
 
 enum pbi_outfmt {
 	PBI_OUT_TABLE,
-	PBI_OUT_JSON
+	PBI_OUT_JSON,
+	PBI_OUT_JUNIT		/* JUnit XML, for the verbs that declare it */
 };
 
 struct pbi_table;

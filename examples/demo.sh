@@ -73,8 +73,48 @@ step "every step the runs took" "ledger log --limit 12"
 writes=$(grep -c '"method":"\(POST\|PATCH\|PUT\|DELETE\)"' "$dir/requests.log" || true)
 echo
 echo "pbisim saw $(wc -l <"$dir/requests.log") requests, $writes of them writes (token requests included)."
+
+# The isolation audit.  The app holds admin-consented Power BI grants
+# (grant ensure), which the admin APIs refuse: auto mode reads each
+# workspace as its customer's profile instead, and says so.
+step "the isolation audit: is every customer alone in its workspace?" \
+    "audit"
+"$pbictl" audit
+
+# A breach behind the ledger's back, through the public API: acting as
+# globex's profile, the app makes acme's profile a member of globex's
+# workspace.
+step "someone adds acme's profile to globex's workspace, through the API" \
+    "(curl POST /v1.0/myorg/groups/GLOBEX-WORKSPACE/users)"
+field() {
+	"$pbictl" customer list -o json |
+	    jq -r ".[] | select(.customer == \"$1\") | .$2"
+}
+globex_ws=$(field globex workspaceId)
+globex_prof=$(field globex profileId)
+acme_prof=$(field acme profileId)
+sp=$("$pbictl" init -o json | jq -r .settings.sp_object_id)
+token=$(curl -sf -X POST "$sim/contoso.onmicrosoft.com/oauth2/v2.0/token" \
+    -d grant_type=client_credentials -d "client_id=$app" \
+    --data-urlencode "client_secret=$AZURE_CLIENT_SECRET" \
+    --data-urlencode scope=https://analysis.windows.net/powerbi/api/.default |
+    jq -r .access_token)
+curl -sf -X POST "$sim/v1.0/myorg/groups/$globex_ws/users" \
+    -H "Authorization: Bearer $token" -H "X-PowerBI-Profile-Id: $globex_prof" \
+    -H 'Content-Type: application/json' \
+    -d "{\"identifier\":\"$sp\",\"principalType\":\"App\",\"groupUserAccessRight\":\"Viewer\",\"profile\":{\"id\":\"$acme_prof\"}}"
+echo "acme's profile can now read globex's reports."
+step "the audit finds it, with the probes, and writes the evidence page" \
+    "audit --probe --diff --report audit.html"
+rc=0
+"$pbictl" audit --probe --diff --report "$dir/audit.html" || rc=$?
+if [ "$rc" -ne 1 ]; then
+	echo "demo: the audit should have found the breach (exit 1), not $rc" >&2
+	exit 1
+fi
+echo
+echo "exit status $rc: a critical finding; the evidence page has $(wc -c <"$dir/audit.html") bytes."
 cat <<'TXT'
 
-Still to come: embed tokens, migration from Workspace Collections and the
-isolation audit.
+Still to come: embed tokens and migration from Workspace Collections.
 TXT

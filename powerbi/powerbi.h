@@ -102,4 +102,54 @@ const struct pbi_err	*pb_datasource_credentials(struct pbi_svc *,
 			    const char *datasource,
 			    struct json_object *details);
 
+/*
+ * What the isolation audit reads (admin.c).  The admin and scanner APIs
+ * need a tenant admin, or a service principal allowed by the tenant
+ * setting whose app holds no admin-consented Power BI permission
+ * (api-facts 3.9); their hourly limits are the tenant's, and a 429 that
+ * asks for a longer wait than pbictl makes fails at once.
+ */
+/* GET admin/groups, every page of 5000, with $expand (or NULL). */
+const struct pbi_err	*pb_admin_groups(struct pbi_svc *, const char *expand,
+			    struct json_object **out);
+const struct pbi_err	*pb_admin_capacities(struct pbi_svc *,
+			    struct json_object **out);
+/* Every profile of the tenant, each with its servicePrincipalId. */
+const struct pbi_err	*pb_admin_profiles(struct pbi_svc *,
+			    struct json_object **out);
+const struct pbi_err	*pb_admin_group_users(struct pbi_svc *,
+			    const char *group, struct json_object **out);
+/* The workspaces modified since since: a JSON array of {id}. */
+const struct pbi_err	*pb_modified_since(struct pbi_svc *, time_t since,
+			    struct json_object **out);
+/* Start a scan (datasource details) of 1 to 100 workspace ids. */
+const struct pbi_err	*pb_scan_start(struct pbi_svc *,
+			    struct json_object *ids, struct json_object **out);
+const struct pbi_err	*pb_scan_status(struct pbi_svc *, const char *scan,
+			    struct json_object **out);
+const struct pbi_err	*pb_scan_result(struct pbi_svc *, const char *scan,
+			    struct json_object **out);
+/* Every workspace profile (NULL: the principal) can see. */
+const struct pbi_err	*pb_groups(struct pbi_svc *, const char *profile,
+			    struct json_object **out);
+/* Every profile of the calling service principal. */
+const struct pbi_err	*pb_profiles(struct pbi_svc *,
+			    struct json_object **out);
+
+/*
+ * The probes, as profile: may it read group's reports; may it have an
+ * embed token for report (never kept)?  *how says; an answer that says
+ * neither is the error returned.
+ */
+enum pb_probe {
+	PB_PROBE_REFUSED,
+	PB_PROBE_ALLOWED,
+	PB_PROBE_UNKNOWN
+};
+const struct pbi_err	*pb_probe_read(struct pbi_svc *, const char *profile,
+			    const char *group, enum pb_probe *how);
+const struct pbi_err	*pb_probe_token(struct pbi_svc *,
+			    const char *profile, const char *report,
+			    enum pb_probe *how);
+
 #endif /* PBI_POWERBI_H */

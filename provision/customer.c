@@ -192,6 +192,10 @@ step_admins(struct pbi_prov *p, struct pbi_customer *c,
 			if (id != NULL && strcasecmp(id, o->admins[i]) == 0)
 				have = 1;
 		}
+		/* The audit expects the admins configured, however added. */
+		if (!p->dry_run && (err = pbi_ledger_admin_put(p->ledger,
+		    c->id, o->admins[i])) != NULL)
+			break;
 		if (have)
 			continue;
 		if ((err = prov_begin(p, c->id, "workspace.addUser",

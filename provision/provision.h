@@ -198,4 +198,57 @@ const struct pbi_err	*pbi_csv_customers(const char *path,
 const struct pbi_err	*pbi_pbix_check(const char *path,
 			    const unsigned char *data, size_t len);
 
+/*
+ * The isolation audit (audit.c collects, audit_rules.c judges,
+ * audit_html.c writes the evidence page; pbictl-audit(1)).  It never
+ * changes the tenant; it records each audit in the ledger.
+ */
+enum pbi_audit_mode {
+	PBI_AUDIT_AUTO,		/* admin when the identity may, else ... */
+	PBI_AUDIT_ADMIN,	/* the admin and scanner APIs */
+	PBI_AUDIT_WORKSPACE	/* each workspace as its profile */
+};
+
+struct pbi_audit_opts {
+	const char *const	*customers;	/* only these (NULL: all) */
+	size_t			 ncustomers;
+	enum pbi_audit_mode	 mode;
+	int			 probe;		/* --probe */
+	int			 diff;		/* --diff */
+	int			 jobs;
+	const char		*fail_on;	/* severity, for the summary */
+};
+
+/*
+ * Audit the tenant against the ledger.  *out (a new reference) is
+ * {"summary": {...}, "findings": [...], "customers": [...]} and with
+ * diff a "diff" {previous, new, resolved}; see pbictl-audit(1) for the
+ * schema.  An audit that could not check everything is no error: its
+ * summary says complete false and lists what was not checked.
+ */
+const struct pbi_err	*pbi_audit(struct pbi_prov *,
+			    const struct pbi_audit_opts *,
+			    struct json_object **out);
+/*
+ * The rules: the findings of snapshot snap (what the ledger records
+ * and the service answered, as audit.c gathers it) as a new array,
+ * ordered by customer, severity and rule.  Pure: no I/O.
+ */
+struct json_object	*pbi_audit_rules(struct json_object *snap);
+/* The rank of severity ("critical" 3 ... "warning" 1), 0 if unknown. */
+int			 pbi_severity_rank(const char *severity);
+/*
+ * Write the self-contained HTML evidence page of audit result res to
+ * path (a regular file, replaced), for tenant.
+ */
+const struct pbi_err	*pbi_audit_html(struct json_object *res,
+			    const char *path);
+/*
+ * What a dataset's datasource src connects to, as the ledger records it:
+ * {datasourceType, server, database, target} (a new reference), or NULL
+ * when src names no connection.  connectionDetails may be a JSON object
+ * or a JSON string of one (datasource.c).
+ */
+struct json_object	*pbi_datasource_target(struct json_object *src);
+
 #endif /* PBI_PROVISION_H */

@@ -475,6 +475,10 @@ out:
 			goto done;
 		}
 	}
+	/* What the dataset connects to belongs to this customer. */
+	if (did_ != NULL &&
+	    (err = prov_record_datasources(p, c, prof, did_)) != NULL)
+		goto done;
 	/*
 	 * Recorded last: a failed parameter or refresh step leaves the
 	 * report unrecorded, and a re-run imports it again (replacing it)

@@ -35,4 +35,12 @@ const struct pbi_err	*prov_step_publish(struct pbi_prov *,
 			    const struct pbi_cust_opts *o,
 			    struct json_object *reports);
 
+/*
+ * Record in the ledger what dataset of c's workspace connects to, read
+ * from its bound datasources (datasource.c; nothing in a dry run).
+ */
+const struct pbi_err	*prov_record_datasources(struct pbi_prov *,
+			    const struct pbi_customer *c, const char *prof,
+			    const char *dataset);
+
 #endif /* PBI_STEPS_H */

@@ -1,7 +1,7 @@
 /*
  * faults.c: fault injection (pbisim(1) FAULTS; api-facts 6.4 and 6.5):
  * which requests a fault applies to, the fault settings as JSON, the
- * per-principal --rate-limit, the hourly budget of the admin APIs
+ * per-principal --rate-limit, the budgets of the admin APIs per route
  * (api-facts 3.9), and the answer a fault gives in its service's error
  * shape.
  */
@@ -20,8 +20,8 @@ struct bucket {
 };
 static struct bucket	 buckets[256];
 
-static int64_t		 admin_hits[8192];	/* sim ms of admin calls */
-static size_t		 admin_nhits;
+static void		 admin_reset(void);
+
 
 /* Does the current fault setting apply to r (never to /_sim/)? */
 int
@@ -109,6 +109,10 @@ sim_faults_from_json(struct json_object *o)
 	f->assign_s = sim_json_num(o, "assignSeconds", f->assign_s);
 	f->assign_stuck = (int)sim_json_num(o, "assignStuck", f->assign_stuck);
 	f->rate_limit = (int)sim_json_num(o, "rateLimit", f->rate_limit);
+	/* A new admin budget starts with an empty hour. */
+	if (json_object_object_get_ex(o, "adminRateLimit", NULL) &&
+	    (int)sim_json_num(o, "adminRateLimit", 0) != f->admin_rate_limit)
+		admin_reset();
 	f->admin_rate_limit = (int)sim_json_num(o, "adminRateLimit",
 	    f->admin_rate_limit);
 	if (json_object_object_get_ex(o, "seedRandom", &v))
@@ -154,41 +158,92 @@ sim_rate_limited(const char *who)
 }
 
 /*
- * Count an admin API call against --admin-rate-limit (per hour, sim
- * clock).  Returns 0 if allowed; otherwise answers 429 and returns -1.
+ * The calls of one admin route in the last hour (sim ms), for its
+ * documented limits (api-facts 3.9): per tenant, like the service.
  */
-int
-sim_admin_rate_check(struct req *r)
-{
-	int64_t		 now = sim_now_ms(), wait;
-	size_t		 i, k = 0;
-	struct json_object *o;
-	char		 msg[256], ra[32];
+struct admin_window {
+	char	 route[64];
+	int64_t	*hits;
+	size_t	 n;
+	size_t	 cap;
+};
+static struct admin_window	 admin_windows[16];
 
-	if (g.f.admin_rate_limit <= 0)
+/* Forget the admin calls: every budget starts a fresh hour. */
+static void
+admin_reset(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(admin_windows) / sizeof(admin_windows[0]);
+	    i++)
+		admin_windows[i].n = 0;
+}
+
+/* Answer 429 with the bare message and Retry-After of api-facts 3.0. */
+static void
+admin_throttled(struct req *r, int64_t wait)
+{
+	struct json_object	*o;
+	char			 msg[256], ra[32];
+
+	if (wait < 1)
+		wait = 1;
+	snprintf(msg, sizeof(msg), "You have exceeded the amount of "
+	    "requests allowed in the current time frame and further "
+	    "requests will fail. Retry in %lld seconds.", (long long)wait);
+	o = json_object_new_object();
+	pj_add_str(o, "message", msg);
+	snprintf(ra, sizeof(ra), "%lld", (long long)wait);
+	sim_add_header(r, "Retry-After", ra);
+	sim_reply_json(r, 429, o);
+}
+
+int
+sim_admin_rate_check(struct req *r, const char *route, int per_hour,
+    int per_min)
+{
+	struct admin_window	*w = NULL;
+	int64_t			 now = sim_now_ms(), *nh;
+	size_t			 i, k, recent;
+
+	for (i = 0; i < sizeof(admin_windows) / sizeof(admin_windows[0]);
+	    i++) {
+		w = &admin_windows[i];
+		if (strcmp(w->route, route) == 0)
+			break;
+		if (w->route[0] == '\0') {
+			snprintf(w->route, sizeof(w->route), "%s", route);
+			break;
+		}
+	}
+	if (i == sizeof(admin_windows) / sizeof(admin_windows[0]))
 		return 0;
-	for (i = 0; i < admin_nhits; i++)
-		if (now - admin_hits[i] < 3600 * 1000)
-			admin_hits[k++] = admin_hits[i];
-	admin_nhits = k;
-	if ((int)admin_nhits >= g.f.admin_rate_limit) {
-		wait = (admin_hits[0] + 3600 * 1000 - now + 999) / 1000;
-		if (wait < 1)
-			wait = 1;
-		/* api-facts 3.0: bare message, not wrapped in "error" */
-		snprintf(msg, sizeof(msg), "You have exceeded the amount of "
-		    "requests allowed in the current time frame and further "
-		    "requests will fail. Retry in %lld seconds.",
-		    (long long)wait);
-		o = json_object_new_object();
-		pj_add_str(o, "message", msg);
-		snprintf(ra, sizeof(ra), "%lld", (long long)wait);
-		sim_add_header(r, "Retry-After", ra);
-		sim_reply_json(r, 429, o);
+	for (i = k = 0; i < w->n; i++)
+		if (now - w->hits[i] < 3600 * 1000)
+			w->hits[k++] = w->hits[i];
+	w->n = k;
+	if (per_hour > 0 && w->n >= (size_t)per_hour) {
+		admin_throttled(r, (w->hits[w->n - per_hour] + 3600 * 1000 -
+		    now + 999) / 1000);
 		return -1;
 	}
-	if (admin_nhits < sizeof(admin_hits) / sizeof(admin_hits[0]))
-		admin_hits[admin_nhits++] = now;
+	for (i = 0, recent = 0; i < w->n; i++)
+		if (now - w->hits[i] < 60 * 1000)
+			recent++;
+	if (per_min > 0 && recent >= (size_t)per_min) {
+		admin_throttled(r, (w->hits[w->n - per_min] + 60 * 1000 -
+		    now + 999) / 1000);
+		return -1;
+	}
+	if (w->n == w->cap) {
+		if ((nh = realloc(w->hits, (w->cap ? w->cap * 2 : 64) *
+		    sizeof(*nh))) == NULL)
+			return 0;
+		w->hits = nh;
+		w->cap = w->cap ? w->cap * 2 : 64;
+	}
+	w->hits[w->n++] = now;
 	return 0;
 }
 
@@ -269,6 +324,6 @@ sim_fault_who(struct req *r, char *buf, size_t n)
 void
 sim_faults_reset_limits(void)
 {
-	admin_nhits = 0;
+	admin_reset();
 	memset(buckets, 0, sizeof(buckets));
 }

@@ -23,6 +23,7 @@ struct json_object *sim_ws_find_item(const char *kind, const char *id,
 		    struct json_object **wsout);
 int		 sim_pbi_name_filter(const char *f, const char *name);
 int		 sim_pbi_topskip(struct req *, long *top, long *skip, long max);
+void		 sim_ws_touch(struct json_object *ws);
 
 /* pbi_model.c */
 struct json_object *sim_ws_dataset_json(struct json_object *ws,
@@ -63,7 +64,11 @@ void		 sim_pbi_assign_status(struct req *, struct json_object *ws);
 /* pbi_profiles.c */
 void		 sim_pbi_profiles(struct req *);
 
-/* pbi_admin.c */
+/* pbi_admin.c, pbi_scanner.c */
 void		 sim_pbi_admin(struct req *);
+int		 sim_admin_budget(struct req *, const char *route,
+		    int per_hour, int per_min);
+struct json_object *sim_admin_ws(struct json_object *ws, const char *expand);
+void		 sim_pbi_scanner(struct req *);
 
 #endif /* PBISIM_PBI_H */

@@ -1,7 +1,10 @@
 /*
- * pbi_admin.c: the admin and scanner APIs (api-facts 3.9, 6.7, 6.14):
- * admin/groups with $top, $filter and $expand, and the scanner's getInfo,
- * scanStatus, scanResult and modified.
+ * pbi_admin.c: the admin APIs (api-facts 3.9, 6.7, 7): who may call them
+ * (a tenant admin; a service principal only if the tenant setting allows
+ * it and its Power BI permissions carry no admin consent), their
+ * documented limits per tenant, admin/groups with $top, $filter and
+ * $expand, a workspace's users, the capacities and the profiles; the
+ * scanner routes are in pbi_scanner.c.
  */
 #include "sim/sim.h"
 #include "sim/pbi.h"
@@ -11,6 +14,45 @@
 #include <string.h>
 #include <strings.h>
 
+/*
+ * Does service principal oid hold Power BI permissions with admin
+ * consent: a delegated grant for all principals on the Power BI service
+ * principal, or an application permission (app role) assigned on it?
+ */
+static int
+admin_consented(const char *oid)
+{
+	struct json_object	*pbi = sim_dir_sp_by_appid(SIM_PBI_APPID), *e;
+	struct json_object	*a;
+	const char		*res = pj_str(pbi, "id");
+	size_t			 i;
+
+	if (res == NULL)
+		return 0;
+	a = pj_arr(g.state, "oauth2PermissionGrants");
+	for (i = 0; i < pj_len(a); i++) {
+		e = pj_idx(a, i);
+		if (sim_streq_ci(pj_str(e, "clientId"), oid) &&
+		    sim_streq_ci(pj_str(e, "resourceId"), res) &&
+		    sim_streq_ci(pj_str(e, "consentType"), "AllPrincipals"))
+			return 1;
+	}
+	a = pj_arr(g.state, "appRoleAssignments");
+	for (i = 0; i < pj_len(a); i++) {
+		e = pj_idx(a, i);
+		if (sim_streq_ci(pj_str(e, "principalId"), oid) &&
+		    sim_streq_ci(pj_str(e, "resourceId"), res))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * May r call the admin APIs?  A tenant admin may; a service principal if
+ * the tenant setting allows it and its app holds no admin-consented
+ * Power BI permission (api-facts 3.9, 7: refused with 401
+ * PowerBINotAuthorizedException); a profile never.
+ */
 static int
 admin_allowed(struct req *r)
 {
@@ -22,12 +64,31 @@ admin_allowed(struct req *r)
 		u = sim_find(pj_arr(g.state, "users"), "id", r->pr.oid);
 		return pj_bool(u, "_tenantAdmin", 0);
 	}
-	return pj_bool(pj_obj(g.state, "powerBI"),
-	    "allowServicePrincipalAdminApis", 1);
+	if (!pj_bool(pj_obj(g.state, "powerBI"),
+	    "allowServicePrincipalAdminApis", 1))
+		return 0;
+	return !admin_consented(r->pr.oid);
 }
 
-static struct json_object *
-admin_ws(struct json_object *ws, const char *expand)
+/*
+ * Count r against route's documented limits (api-facts 3.9); the
+ * adminRateLimit fault replaces the hourly limit of admin/groups, and a
+ * negative one lifts them all.  Returns -1 after answering 429.
+ */
+int
+sim_admin_budget(struct req *r, const char *route, int per_hour,
+    int per_min)
+{
+	if (g.f.admin_rate_limit < 0)
+		return 0;
+	if (g.f.admin_rate_limit > 0 && strcmp(route, "groups") == 0)
+		per_hour = g.f.admin_rate_limit;
+	return sim_admin_rate_check(r, route, per_hour, per_min);
+}
+
+/* The admin view of workspace ws, with what expand names. */
+struct json_object *
+sim_admin_ws(struct json_object *ws, const char *expand)
 {
 	struct json_object	*o = sim_pub(ws, 1), *a, *u, *e;
 	size_t			 i;
@@ -39,8 +100,8 @@ admin_ws(struct json_object *ws, const char *expand)
 	if (strstr(expand, "users") != NULL) {
 		a = json_object_new_array();
 		u = pj_arr(ws, "_users");
-		for (i = 0; u != NULL && i < json_object_array_length(u); i++) {
-			e = sim_pub(json_object_array_get_idx(u, i), 1);
+		for (i = 0; i < pj_len(u); i++) {
+			e = sim_pub(pj_idx(u, i), 1);
 			pj_add_str(e, "graphId", pj_str(e, "identifier"));
 			json_object_array_add(a, e);
 		}
@@ -49,17 +110,17 @@ admin_ws(struct json_object *ws, const char *expand)
 	if (strstr(expand, "reports") != NULL) {
 		a = json_object_new_array();
 		u = pj_arr(ws, "_reports");
-		for (i = 0; u != NULL && i < json_object_array_length(u); i++)
+		for (i = 0; i < pj_len(u); i++)
 			json_object_array_add(a, sim_ws_report_json(ws,
-			    json_object_array_get_idx(u, i), 0));
+			    pj_idx(u, i), 0));
 		pj_add(o, "reports", a);
 	}
 	if (strstr(expand, "datasets") != NULL) {
 		a = json_object_new_array();
 		u = pj_arr(ws, "_datasets");
-		for (i = 0; u != NULL && i < json_object_array_length(u); i++)
+		for (i = 0; i < pj_len(u); i++)
 			json_object_array_add(a, sim_ws_dataset_json(ws,
-			    json_object_array_get_idx(u, i), 0));
+			    pj_idx(u, i), 0));
 		pj_add(o, "datasets", a);
 	}
 	return o;
@@ -80,9 +141,9 @@ admin_filter(const char *f, struct json_object *ws)
 
 	if (f == NULL || *f == '\0')
 		return 1;
-	for (i = 0; u != NULL && i < json_object_array_length(u); i++)
-		if (sim_streq_ci(pj_str(json_object_array_get_idx(u, i),
-		    "groupUserAccessRight"), "Admin"))
+	for (i = 0; i < pj_len(u); i++)
+		if (sim_streq_ci(pj_str(pj_idx(u, i), "groupUserAccessRight"),
+		    "Admin"))
 			admins++;
 	copy = strdup(f);
 	for (p = copy; p != NULL; p = e) {
@@ -100,7 +161,7 @@ admin_filter(const char *f, struct json_object *ws)
 			term[--n] = '\0';
 		if (strcmp(term, "not users/any(") == 0 ||
 		    strcmp(term, "not users/any()") == 0)
-			m = u == NULL || json_object_array_length(u) == 0;
+			m = pj_len(u) == 0;
 		else if (strncmp(term, "not users/any(", 14) == 0 &&
 		    sim_strcasestr(term, "'Admin'") != NULL)
 			m = admins == 0;
@@ -117,145 +178,132 @@ done:
 	return rc;
 }
 
-/* admin/groups and the scanner's admin/workspaces/... (api-facts 3.9). */
-void
-sim_pbi_admin(struct req *r)
+/* GET admin/groups: every workspace of the tenant (api-facts 3.9). */
+static void
+admin_groups(struct req *r)
 {
 	struct json_object	*wsa = pj_arr(g.state, "workspaces"), *ws, *val;
-	struct json_object	*b, *list, *scan, *scans, *o, *res;
-	const char		*t, *id;
-	char			 sid[37], ts[40];
 	long			 top, skip, seen = 0;
 	size_t			 i;
 	int			 m;
-	int64_t			 since;
+
+	/* 50 an hour or 15 a minute, per tenant */
+	if (sim_admin_budget(r, "groups", 50, 15) != 0)
+		return;
+	if (sim_q(r, "$top") == NULL) {
+		/* api-facts 6.7: $top is mandatory */
+		sim_pbi_error(r, 400, "InvalidRequest", "The $top query "
+		    "parameter is required (1-5000)");
+		return;
+	}
+	if (sim_pbi_topskip(r, &top, &skip, 5000) != 0)
+		return;
+	val = json_object_new_array();
+	for (i = 0; i < pj_len(wsa); i++) {
+		ws = pj_idx(wsa, i);
+		if ((m = admin_filter(sim_q(r, "$filter"), ws)) < 0) {
+			json_object_put(val);
+			sim_pbi_error(r, 400, "InvalidRequest", "Unsupported "
+			    "$filter");
+			return;
+		}
+		if (!m || seen++ < skip ||
+		    (long)json_object_array_length(val) >= top)
+			continue;
+		sim_ws_settle(ws);
+		json_object_array_add(val, sim_admin_ws(ws, sim_q(r,
+		    "$expand")));
+	}
+	sim_pbi_reply_list(r, "groups", val, 0);
+}
+
+/* GET admin/groups/{id}/users: a workspace's members, with graphId. */
+static void
+admin_group_users(struct req *r)
+{
+	struct json_object	*ws, *o;
+
+	if (sim_admin_budget(r, "groups/users", 200, 0) != 0)
+		return;
+	if ((ws = sim_ws_find(r->seg[4])) == NULL) {
+		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Workspace '%s' "
+		    "was not found", r->seg[4]);
+		return;
+	}
+	o = sim_admin_ws(ws, "users");
+	sim_pbi_reply_list(r, "groupUsers", json_object_get(pj_arr(o,
+	    "users")), 0);
+	json_object_put(o);
+}
+
+/* GET admin/capacities: every capacity of the tenant, with its state. */
+static void
+admin_capacities(struct req *r)
+{
+	struct json_object	*a = pj_arr(g.state, "capacities"), *val, *c;
+	size_t			 i;
+
+	if (sim_admin_budget(r, "capacities", 200, 0) != 0)
+		return;
+	val = json_object_new_array();
+	for (i = 0; i < pj_len(a); i++) {
+		c = sim_pub(pj_idx(a, i), 1);
+		pj_add_str(c, "capacityUserAccessRight", "Admin");
+		json_object_array_add(val, c);
+	}
+	sim_pbi_reply_list(r, "capacities", val, 0);
+}
+
+/* GET admin/profiles: every profile, with its service principal. */
+static void
+admin_profiles(struct req *r)
+{
+	struct json_object	*a = pj_arr(g.state, "profiles"), *val, *p, *sp;
+	long			 top, skip;
+	size_t			 i;
+
+	if (sim_admin_budget(r, "profiles", 200, 0) != 0)
+		return;
+	if (sim_pbi_topskip(r, &top, &skip, 5000) != 0)
+		return;
+	val = json_object_new_array();
+	for (i = (size_t)skip; i < pj_len(a) &&
+	    (long)json_object_array_length(val) < top; i++) {
+		p = sim_pub(pj_idx(a, i), 1);
+		sp = sim_dir_sp_by_appid(pj_str(pj_idx(a, i), "_appId"));
+		pj_add_str(p, "servicePrincipalId", pj_str(sp, "id"));
+		json_object_array_add(val, p);
+	}
+	sim_pbi_reply_list(r, "profiles", val, 0);
+}
+
+/* Everything under admin/ (api-facts 3.9). */
+void
+sim_pbi_admin(struct req *r)
+{
+	const char	*s3 = r->nseg > 3 ? r->seg[3] : "";
 
 	if (!admin_allowed(r)) {
 		sim_pbi_not_authorized(r);
 		return;
 	}
-	if (r->nseg == 4 && strcmp(r->seg[3], "groups") == 0 &&
-	    strcmp(r->method, "GET") == 0) {
-		if (sim_admin_rate_check(r) != 0)
-			return;
-		if ((t = sim_q(r, "$top")) == NULL) {
-			/* api-facts 6.7: $top is mandatory */
-			sim_pbi_error(r, 400, "InvalidRequest", "The $top "
-			    "query parameter is required (1-5000)");
-			return;
-		}
-		if (sim_pbi_topskip(r, &top, &skip, 5000) != 0)
-			return;
-		val = json_object_new_array();
-		for (i = 0; wsa != NULL && i < json_object_array_length(wsa);
-		    i++) {
-			ws = json_object_array_get_idx(wsa, i);
-			m = admin_filter(sim_q(r, "$filter"), ws);
-			if (m < 0) {
-				json_object_put(val);
-				sim_pbi_error(r, 400, "InvalidRequest",
-				    "Unsupported $filter");
-				return;
-			}
-			if (!m || seen++ < skip ||
-			    (long)json_object_array_length(val) >= top)
-				continue;
-			sim_ws_settle(ws);
-			json_object_array_add(val, admin_ws(ws,
-			    sim_q(r, "$expand")));
-		}
-		sim_pbi_reply_list(r, "groups", val, 0);
+	if (strcmp(s3, "workspaces") == 0) {
+		sim_pbi_scanner(r);
 		return;
 	}
-	if (r->nseg < 5 || strcmp(r->seg[3], "workspaces") != 0) {
+	if (strcmp(r->method, "GET") != 0) {
 		sim_pbi_no_route(r);
 		return;
 	}
-	scans = sim_arr(g.state, "_scans");
-	if (strcmp(r->seg[4], "getInfo") == 0 && strcmp(r->method, "POST") ==
-	    0) {
-		b = sim_body_json(r);
-		list = pj_arr(b, "workspaces");
-		if (list == NULL || json_object_array_length(list) < 1 ||
-		    json_object_array_length(list) > 100) {
-			json_object_put(b);
-			sim_pbi_error(r, 400, "InvalidRequest", "workspaces "
-			    "must hold 1 to 100 workspace ids");
-			return;
-		}
-		scan = json_object_new_object();
-		sim_guid(sid);
-		sim_iso(sim_now_ms(), 1, ts, sizeof(ts));
-		pj_add_str(scan, "id", sid);
-		pj_add_str(scan, "createdDateTime", ts);
-		pj_add_str(scan, "status", "NotStarted");
-		pj_add(scan, "_workspaces", json_object_get(list));
-		json_object_array_add(scans, scan);
-		json_object_put(b);
-		sim_reply_json(r, 202, sim_pub(scan, 1));
-		return;
-	}
-	if (strcmp(r->seg[4], "modified") == 0 && strcmp(r->method, "GET") ==
-	    0) {
-		t = sim_q(r, "modifiedSince");
-		if (t != NULL) {
-			since = sim_parse_iso(t);
-			if (since < 0 || sim_now_ms() - since > 30LL * 86400000
-			    || sim_now_ms() - since < 30LL * 60000) {
-				sim_pbi_error(r, 400, "InvalidRequest",
-				    "modifiedSince must be between 30 minutes "
-				    "and 30 days ago");
-				return;
-			}
-		}
-		val = json_object_new_array();
-		for (i = 0; wsa != NULL && i < json_object_array_length(wsa);
-		    i++) {
-			o = json_object_new_object();
-			pj_add_str(o, "id", pj_str(json_object_array_get_idx(
-			    wsa, i), "id"));
-			json_object_array_add(val, o);
-		}
-		/* api-facts 6.14: a bare array */
-		sim_reply_json(r, 200, val);
-		return;
-	}
-	if (r->nseg != 6 || (scan = sim_find_ci(scans, "id", r->seg[5])) ==
-	    NULL) {
-		sim_pbi_error(r, 404, "PowerBIEntityNotFound", "Scan was not "
-		    "found");
-		return;
-	}
-	if (strcmp(r->seg[4], "scanStatus") == 0) {
-		t = pj_str(scan, "status");
-		if (strcmp(t, "NotStarted") == 0)
-			pj_add_str(scan, "status", "Running");
-		else if (strcmp(t, "Running") == 0)
-			pj_add_str(scan, "status", "Succeeded");
-		sim_reply_json(r, 200, sim_pub(scan, 1));
-	} else if (strcmp(r->seg[4], "scanResult") == 0) {
-		if (strcmp(pj_str(scan, "status"), "Succeeded") != 0) {
-			/* emulator choice: undocumented in api-facts */
-			sim_pbi_error(r, 400, "ScanNotCompleted", "The scan "
-			    "has not succeeded yet");
-			return;
-		}
-		val = json_object_new_array();
-		list = pj_arr(scan, "_workspaces");
-		for (i = 0; i < json_object_array_length(list); i++) {
-			id = json_object_get_string(json_object_array_get_idx(
-			    list, i));
-			if ((ws = sim_ws_find(id)) == NULL)
-				continue;
-			json_object_array_add(val, admin_ws(ws,
-			    "users,reports,datasets"));
-		}
-		res = json_object_new_object();
-		pj_add(res, "workspaces", val);
-		pj_add(res, "datasourceInstances", json_object_new_array());
-		pj_add(res, "misconfiguredDatasourceInstances",
-		    json_object_new_array());
-		sim_reply_json(r, 200, res);
-	} else
+	if (strcmp(s3, "groups") == 0 && r->nseg == 4)
+		admin_groups(r);
+	else if (strcmp(s3, "groups") == 0 && r->nseg == 6 &&
+	    strcmp(r->seg[5], "users") == 0)
+		admin_group_users(r);
+	else if (strcmp(s3, "capacities") == 0 && r->nseg == 4)
+		admin_capacities(r);
+	else if (strcmp(s3, "profiles") == 0 && r->nseg == 4)
+		admin_profiles(r);
+	else
 		sim_pbi_no_route(r);
 }

@@ -421,6 +421,7 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 		if (pj_str(rep, "_file") != NULL)
 			pj_add_str(n, "_file", pj_str(rep, "_file"));
 		json_object_array_add(sim_arr(tws, "_reports"), n);
+		sim_ws_touch(tws);
 		sim_reply_json(r, 200, sim_ws_report_json(tws, n, 0));
 	} else if (op != NULL && strcmp(op, "Rebind") == 0 &&
 	    strcmp(r->method, "POST") == 0) {
@@ -447,6 +448,79 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 		sim_pbi_no_route(r);
 done:
 	json_object_put(b);
+}
+
+/* Do the members of selector all match those of the JSON text cd? */
+static int
+details_match(struct json_object *selector, const char *cd)
+{
+	struct json_object	*have = cd ? pj_parse(cd, strlen(cd)) : NULL;
+	int			 ok = have != NULL && selector != NULL &&
+				    json_object_is_type(selector,
+				    json_type_object);
+
+	if (ok) {
+		json_object_object_foreach(selector, k, v) {
+			if (!sim_streq_ci(pj_str(have, k),
+			    json_object_get_string(v)))
+				ok = 0;
+		}
+	}
+	json_object_put(have);
+	return ok;
+}
+
+/*
+ * Default.UpdateDatasources: each update names the datasources it
+ * changes by type and connection details (api-facts 3.6); all must
+ * match one, or nothing changes.  Answers r.
+ */
+static void
+update_datasources(struct req *r, struct json_object *ds,
+    struct json_object *ud)
+{
+	struct json_object	*srcs = sim_arr(ds, "_datasources"), *e, *sel;
+	struct json_object	*src;
+	size_t			 i, j, hit;
+	int			 pass;
+
+	if (pj_len(ud) == 0) {
+		sim_pbi_error(r, 400, "InvalidRequest", "updateDetails must "
+		    "hold at least one update");
+		return;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < pj_len(ud); i++) {
+			e = pj_idx(ud, i);
+			sel = pj_obj(e, "datasourceSelector");
+			if (pj_obj(e, "connectionDetails") == NULL) {
+				sim_pbi_error(r, 400, "InvalidRequest",
+				    "connectionDetails is required");
+				return;
+			}
+			for (j = hit = 0; j < pj_len(srcs); j++) {
+				src = pj_idx(srcs, j);
+				if (!sim_streq_ci(pj_str(sel, "datasourceType"),
+				    pj_str(src, "datasourceType")) ||
+				    !details_match(pj_obj(sel,
+				    "connectionDetails"), pj_str(src,
+				    "connectionDetails")))
+					continue;
+				hit++;
+				if (pass == 1)
+					pj_add_str(src, "connectionDetails",
+					    pj_text(pj_obj(e,
+					    "connectionDetails"), 0));
+			}
+			if (hit == 0) {
+				sim_pbi_error(r, 400, "InvalidRequest",
+				    "No datasource of the dataset matches "
+				    "datasourceSelector %zu", i);
+				return;
+			}
+		}
+	}
+	sim_reply_empty(r, 200);
 }
 
 /*
@@ -565,7 +639,14 @@ sim_ws_datasets(struct req *r, struct json_object *ws, int coll)
 		pj_add(ds, "_connections", p);
 		sim_reply_empty(r, 200);
 	} else if (op && strcmp(op, "Default.UpdateDatasources") == 0) {
-		sim_reply_empty(r, 200);
+		if (!sim_streq_ci(pj_str(ds, "_owner"), owner)) {
+			sim_pbi_error(r, 400, "InvalidRequest", "Only the "
+			    "dataset owner can update datasources; take over "
+			    "the dataset first");
+			goto done;
+		}
+		b = sim_body_json(r);
+		update_datasources(r, ds, pj_arr(b, "updateDetails"));
 	} else if (op && strcmp(op, "GenerateToken") == 0 && !coll) {
 		sim_pbi_generate_v1(r, NULL, pj_str(ds, "id"));
 	} else if (op && strcmp(op, "refreshes") == 0 && !coll) {

@@ -145,6 +145,7 @@ sim_pbi_groups_create(struct req *r)
 	pj_add_str(ws, "type", "Workspace");
 	pj_add_str(ws, "name", name);
 	pj_add_str(ws, "_owner", owner);
+	sim_ws_touch(ws);
 	sim_arr(ws, "_users");
 	sim_arr(ws, "_reports");
 	sim_arr(ws, "_datasets");

@@ -227,6 +227,11 @@ sim_ws_normalize(struct json_object *ws, int coll, const char *basedir)
 		json_object_object_add(ws, "_users", a ? json_object_get(a) :
 		    json_object_new_array());
 		json_object_object_del(ws, "users");
+		/* When it last changed: admin/workspaces/modified. */
+		s = pj_str(ws, "modifiedAt");
+		pj_add_int(ws, "_modified", s && sim_parse_iso(s) >= 0 ?
+		    sim_parse_iso(s) : sim_now_ms());
+		json_object_object_del(ws, "modifiedAt");
 	}
 	owner = "seed";
 	dss = sim_arr(ws, "_datasets");
@@ -385,6 +390,7 @@ import_complete(struct json_object *ws, struct json_object *imp, int coll)
 	json_object_array_add(sim_arr(imp, "datasets"), sim_ws_dataset_json(ws,
 	    ds, coll));
 	pj_add_str(imp, "importState", "Succeeded");
+	sim_ws_touch(ws);
 }
 
 /*

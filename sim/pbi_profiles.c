@@ -115,6 +115,8 @@ sim_pbi_profiles(struct req *r)
 				    json_object_array_get_idx(u, j),
 				    "profile.id"), pj_str(p, "id"))) {
 					json_object_array_del_idx(u, j, 1);
+					sim_ws_touch(json_object_array_get_idx(
+					    wsa, i));
 					continue;
 				}
 				j++;

@@ -68,6 +68,9 @@ static const struct sim_route myorg_routes[] = {
 	{ "GenerateToken", "POST", "POST" },
 	{ "gateways/*/datasources/*", "GET, DELETE, PATCH", "GET, PATCH" },
 	{ "admin/groups", "GET", "GET" },
+	{ "admin/groups/*/users", "GET, POST", "GET" },
+	{ "admin/capacities", "GET", "GET" },
+	{ "admin/profiles", "GET", "GET" },
 	{ "admin/workspaces/getInfo", "POST", "POST" },
 	{ "admin/workspaces/modified", "GET", "GET" },
 	{ "admin/workspaces/scanStatus/*", "GET", "GET" },
@@ -129,6 +132,9 @@ sim_pbi_route(struct req *r)
 			return;
 		if (r->nseg == 4) {
 			sim_pbi_group(r, ws);
+			if (strcmp(r->method, "PATCH") == 0 &&
+			    r->status / 100 == 2)
+				sim_ws_touch(ws);
 			return;
 		}
 		s4 = r->seg[4];
@@ -171,6 +177,9 @@ sim_pbi_route(struct req *r)
 				sim_ws_datasets(r, ws, 0);
 		} else
 			sim_pbi_no_route(r);
+		/* Any change in a workspace is a modification of it. */
+		if (strcmp(r->method, "GET") != 0 && r->status / 100 == 2)
+			sim_ws_touch(ws);
 	} else if (strcmp(s2, "profiles") == 0)
 		sim_pbi_profiles(r);
 	else if (strcmp(s2, "capacities") == 0 && strcmp(r->method, "GET") ==

@@ -177,3 +177,14 @@ sim_pbi_topskip(struct req *r, long *top, long *skip, long max)
 	}
 	return 0;
 }
+
+/*
+ * ws changed now: what admin/workspaces/modified answers (api-facts
+ * 3.9).  Caller holds g.mu.
+ */
+void
+sim_ws_touch(struct json_object *ws)
+{
+	if (ws != NULL)
+		pj_add_int(ws, "_modified", sim_now_ms());
+}

@@ -321,6 +321,13 @@ sim_seed_normalize(struct json_object *seed, const char *basedir)
 		json_object_array_add(arr, n);
 	}
 
+	/* Application permissions granted (app roles), as seeded. */
+	arr = sim_arr(st, "appRoleAssignments");
+	a = pj_arr(seed, "appRoleAssignments");
+	for (i = 0; a != NULL && i < json_object_array_length(a); i++)
+		json_object_array_add(arr, sim_pub(json_object_array_get_idx(a,
+		    i), 0));
+
 	arr = sim_arr(st, "groups");
 	a = pj_arr(seed, "groups");
 	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {

@@ -263,7 +263,11 @@ process(struct req *r)
 		sim_blob_route(r);
 		break;
 	case SVC_ARM:
-		sim_arm_route(r);
+		if (r->nseg > 5 && strcasecmp(r->seg[5],
+		    "Microsoft.PowerBIDedicated") == 0)
+			sim_arm_capacities_route(r);
+		else
+			sim_arm_route(r);
 		break;
 	default:
 		sim_pbi_error(r, 404, "NotFound", "no such route");

@@ -235,7 +235,13 @@ int		 sim_faults_from_json(struct json_object *);
 void		 sim_faults_reset_limits(void);
 const char	*sim_fault_who(struct req *, char *, size_t);
 int		 sim_rate_limited(const char *who);
-int		 sim_admin_rate_check(struct req *);
+/*
+ * Count a call of admin route (any name) against its budgets per tenant,
+ * per_hour and per_min calls (0: none), on the sim clock.  Returns 0 if
+ * allowed; otherwise answers 429 with Retry-After and returns -1.
+ */
+int		 sim_admin_rate_check(struct req *, const char *route,
+		    int per_hour, int per_min);
 void		 sim_fault_reply(struct req *, int);
 
 /* seed.c */
@@ -308,8 +314,9 @@ void		 sim_graph_route(struct req *);
 void		 sim_pbi_route(struct req *);
 void		 sim_blob_route(struct req *);
 
-/* collections.c */
+/* collections.c, arm_capacities.c */
 void		 sim_coll_route(struct req *);
 void		 sim_arm_route(struct req *);
+void		 sim_arm_capacities_route(struct req *);
 
 #endif /* PBISIM_SIM_H */

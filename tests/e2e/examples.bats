@@ -141,6 +141,19 @@ run_examples() {
 	[ -f "$HOME/fabrikam/ledger.db" ]
 }
 
+@test "pbictl-audit.1 EXAMPLES" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	demo_ledger
+	as_app
+	pbictl -q onboard acme globex --report "$top/examples/sales.pbix" \
+	    --admin "$ADMIN" >/dev/null
+	run_examples pbictl-audit.1
+	grep -q '<testsuite name="isolation audit" tests="2" failures="0"' \
+	    "$T/work/audit.xml"
+	grep -q '<p id="verdict" class="verdict clean">' "$T/work/audit.html"
+	[ "$(sqlite3 "$HOME/.local/share/pbictl/ledger.db" 'SELECT count(*) FROM audits WHERE complete = 1')" = 5 ]
+}
+
 @test "pbictl-auth.1 EXAMPLES" {
 	sim_start
 	demo_ledger
