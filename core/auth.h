@@ -93,8 +93,8 @@ const struct pbi_err	*pbi_auth_token(struct pbi_auth *, enum pbi_api,
 			    char *buf, size_t len, time_t *exp);
 /* The token the calls to one API use now, as pbi_auth_fresh says. */
 struct pbi_tokinfo {
-	time_t		 exp;		/* its expiry, by this machine's clock */
-	time_t		 got;		/* when it was fetched, by the same */
+	time_t		 exp;		/* expiry, by this machine's clock */
+	time_t		 got;		/* when fetched, by the same */
 	time_t		 claim_iat;	/* its "iat" and "exp" claims, by the */
 	time_t		 claim_exp;	/* issuer's clock; 0 if it is no JWT */
 	unsigned	 gen;		/* changes with every token fetched */
