@@ -362,6 +362,7 @@ cmd_token(struct pbi_cmdctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return pbi_err(PBI_ERR_USAGE, "unexpected argument '%s'",
 		    argv[optind]);
+	o.all_reports = all;
 	o.identity_blob = blob_file;	/* for the checks: not yet read */
 	if ((err = check_opts(&o, ncust, all, only, show)) != NULL)
 		return err;

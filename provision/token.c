@@ -731,10 +731,12 @@ pbi_token_check(struct pbi_prov *p, const char *slug,
 
 	if ((err = token(p, slug, co->token, out)) == NULL) {
 		/* Copies: out is wiped. */
-		for (i = 0; keep[i] != NULL; i++)
+		for (i = 0; keep[i] != NULL; i++) {
+			copy = NULL;
 			if (json_object_object_get_ex(out, keep[i], &v) &&
 			    json_object_deep_copy(v, &copy, NULL) == 0)
 				pj_add(res, keep[i], copy);
+		}
 		a = json_object_new_array();
 		reps = pj_arr(out, "reports");
 		for (i = 0; i < pj_len(reps); i++)
