@@ -1,33 +1,52 @@
-# pbictl: build, test, demo, bench, install.
+# pbictl: build, test, demo, bench, install.  GNU make.
 #
 #   make            build pbictl and pbisim into $(B)/
-#   make check      install missing packages, build with -Werror, run every
-#                   test, then again under AddressSanitizer + UBSan
+#   make check      install missing packages, build a copy of the tree from
+#                   scratch with -j, build with -Werror, run every test,
+#                   then again under AddressSanitizer + UBSan
+#   make deps       install the Debian packages the build and tests need
 #   make demo       the whole flow against pbisim
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
+#
+# CC, CFLAGS, CPPFLAGS and LDFLAGS are honoured (Debian's dpkg-buildflags
+# among them); warnings are errors only under 'make check' (WERROR).
+# gcc and clang both build it.
 
 PREFIX	?= /usr/local
 MANDIR	?= $(PREFIX)/share/man
 B	?= build
-CC	?= gcc
+ASAN_B	?= build-asan
 PKG_CONFIG ?= pkg-config
+CHECK_JOBS ?= 4
 
 PKGS	 = libcurl json-c openssl sqlite3
 SIMPKGS	 = libmicrohttpd json-c openssl
 TESTPKGS = cmocka libmicrohttpd
 
+# cc_flag FLAG: FLAG if $(CC) knows it, else nothing.  Lazy and computed
+# once (the first use assigns the result), so that a compiler installed
+# by 'make deps' is probed by the make that builds, not the one before.
+cc_flag = $(shell $(CC) -Werror $(1) -x c -c -o /dev/null /dev/null \
+	  >/dev/null 2>&1 && echo $(1))
+NO_FMT_TRUNC = $(eval NO_FMT_TRUNC := $(if \
+	       $(call cc_flag,-Wformat-truncation),-Wno-format-truncation)) \
+	       $(NO_FMT_TRUNC)
+
 CFLAGS	?= -O2 -g
+WERROR	?=
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
-	   -Wno-format-truncation -Werror
+	   $(NO_FMT_TRUNC) $(WERROR)
 STD	 = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 endif
-ALLCFLAGS = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -I. -I$(B) -pthread
-LIBS	 = $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
-SIMLIBS	 = $(shell $(PKG_CONFIG) --libs $(SIMPKGS)) -pthread
+ALLCPPFLAGS = -I. -I$(B) $(CPPFLAGS)
+ALLCFLAGS = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -pthread
+DEPFLAGS = -MMD -MP
+LIBS	 = $(shell $(PKG_CONFIG) --libs $(PKGS))
+SIMLIBS	 = $(shell $(PKG_CONFIG) --libs $(SIMPKGS)) -lm
 TESTLIBS = $(shell $(PKG_CONFIG) --libs $(TESTPKGS))
 
 LIB_SRCS  = $(wildcard core/*.c graph/*.c powerbi/*.c provision/*.c)
@@ -47,58 +66,102 @@ endif
 
 all: $(B)/pbictl $(SIM_BIN)
 
+# The compiler's command line, rewritten only when it changes, so that a
+# change of CC or flags (a 'make check' after a 'make') rebuilds all.
+FLAGS	= $(B)/build-flags
+$(FLAGS): FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(ALLCPPFLAGS) $(ALLCFLAGS) $(LDFLAGS)' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+
 $(B)/pbictl: $(CMD_OBJS) $(B)/libpbi.a
-	$(CC) $(ALLCFLAGS) -o $@ $(CMD_OBJS) $(B)/libpbi.a $(LIBS)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libpbi.a \
+	    $(LIBS)
 
 $(B)/pbisim: $(SIM_OBJS)
-	$(CC) $(ALLCFLAGS) -o $@ $(SIM_OBJS) $(SIMLIBS) -lm
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(SIM_OBJS) $(SIMLIBS)
 
 $(B)/libpbi.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
-$(B)/%.o: %.c $(wildcard */*.h) $(B)/migrations.h
+# Header dependencies come from the compiler (-MMD -MP, the .d files
+# included at the end).  The generated migrations.h is order-only: it
+# must exist before the first compile; once it does, the .d files name
+# it for the objects that include it.
+$(B)/%.o: %.c $(FLAGS) | $(B)/migrations.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -c -o $@ $<
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
+	    $(ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/sim-obj/%.o: %.c $(wildcard sim/*.h core/json.h)
+$(B)/sim-obj/%.o: %.c $(FLAGS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS)) -c -o $@ $<
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS)) \
+	    $(ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-# The migrations, built into the binary as NUL-terminated strings.
-$(B)/migrations.c $(B)/migrations.h: tools/mkembed.sh $(MIGRATIONS)
+# The migrations, built into the binary as NUL-terminated strings.  One
+# file a rule: no rule writes two targets, so -j cannot run one twice.
+$(B)/migrations.c: tools/mkembed.sh $(MIGRATIONS)
 	@mkdir -p $(B)
-	sh tools/mkembed.sh $(B)/migrations $(MIGRATIONS)
+	sh tools/mkembed.sh $@ $(MIGRATIONS)
 
-$(B)/migrations.o: $(B)/migrations.c
-	$(CC) $(ALLCFLAGS) -c -o $@ $<
+$(B)/migrations.h: tools/mkembed.sh
+	@mkdir -p $(B)
+	sh tools/mkembed.sh $@
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpbi.a tests/unit/testsrv.h
+$(B)/migrations.o: $(B)/migrations.c $(FLAGS) | $(B)/migrations.h
+	$(CC) $(ALLCPPFLAGS) $(ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpbi.a $(FLAGS) | $(B)/migrations.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) $(TESTPKGS)) \
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) \
+	    $(TESTPKGS)) $(ALLCFLAGS) $(DEPFLAGS) -MF $@.d $(LDFLAGS) \
 	    -o $@ $< $(B)/libpbi.a $(LIBS) $(TESTLIBS)
 
 # pbisim's ground floor (utilities, state, tokens), without its services.
 SIM_UNIT_OBJS = $(B)/sim-obj/sim/util.o $(B)/sim-obj/sim/state.o \
 	$(B)/sim-obj/sim/jwt.o $(B)/sim-obj/core/json.o
-$(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS)
+$(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS) $(FLAGS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS) \
-	    $(TESTPKGS)) -o $@ $< $(SIM_UNIT_OBJS) $(SIMLIBS) $(TESTLIBS) -lm
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS) \
+	    $(TESTPKGS)) $(ALLCFLAGS) $(DEPFLAGS) -MF $@.d $(LDFLAGS) \
+	    -o $@ $< $(SIM_UNIT_OBJS) $(SIMLIBS) $(TESTLIBS)
 
 tests: all $(UNIT_BINS)
 
-# Install what a fresh Debian machine lacks (as root), or say what to run.
-DEBS = gcc make pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev \
-       libsqlite3-dev libmicrohttpd-dev libcmocka-dev bats mandoc sqlite3 \
-       jq procps
+# Everything the build, the tests, the demo and the bench run, as Debian
+# 12 packages; tools/deps.sh installs those missing (as root).  The
+# compiler and libraries; the test runners (bats, cmocka, node and npm
+# for MSAL, ca-certificates for the npm registry); and whatever provides
+# a command the tests and scripts call: awk, bash, base64, cmp, col,
+# curl, flock, grep, jq, mandoc, openssl, ps, python3, script, sed,
+# sha256sum, sqlite3, tar, unzip (many are always installed; they are
+# named so that none is forgotten).
+DEBS = gcc make pkg-config libc6-dev binutils \
+       libcurl4-openssl-dev libjson-c-dev libssl-dev libsqlite3-dev \
+       libmicrohttpd-dev libcmocka-dev \
+       bats nodejs npm ca-certificates \
+       bash bsdextrautils bsdutils coreutils curl diffutils grep jq mandoc \
+       mawk openssl procps python3 sed sqlite3 tar unzip util-linux
+# A clang build also needs clang's sanitizer runtimes (a recommendation
+# of clang's, which deps.sh does not install).
+ifneq ($(findstring clang,$(notdir $(firstword $(CC)))),)
+DEBS += clang libclang-rt-dev
+endif
 deps:
 	@sh tools/deps.sh $(DEBS)
 
+# A clean copy of the tree built with -j, as a fresh clone would be.
+check-build:
+	@MAKE='$(MAKE)' sh tools/cleanbuild.sh $(CHECK_JOBS) CC='$(CC)' \
+	    CFLAGS='$(CFLAGS)' CPPFLAGS='$(CPPFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	    WERROR=-Werror
+
 check: deps
-	$(MAKE) tests
-	$(MAKE) B=build-asan SAN=1 CFLAGS="-O1 -g" tests
-	sh tests/run.sh build build-asan
+	$(MAKE) check-build
+	$(MAKE) WERROR=-Werror tests
+	$(MAKE) B=$(ASAN_B) SAN=1 CFLAGS="-O1 -g" WERROR=-Werror tests
+	sh tests/run.sh $(B) $(ASAN_B)
 
 demo: deps all
 	sh examples/demo.sh $(B)
@@ -117,6 +180,12 @@ install: all
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
-	rm -rf build build-asan
+	rm -rf $(B) $(ASAN_B)
 
-.PHONY: all tests deps check demo bench lint-man install clean
+FORCE:
+
+.PHONY: all tests deps check check-build demo bench lint-man install clean \
+	FORCE
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(SIM_OBJS:.o=.d) \
+	$(UNIT_BINS:=.d)

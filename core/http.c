@@ -94,6 +94,9 @@ pbi_http_conf_init(struct pbi_http_conf *c)
 	c->backoff_cap_ms = 30000;
 	c->replication_ms = 60000;
 	c->ca_bundle = getenv("PBICTL_CA_BUNDLE");
+	/* Empty counts as unset (pbictl-auth(1)). */
+	if (c->ca_bundle != NULL && *c->ca_bundle == '\0')
+		c->ca_bundle = NULL;
 }
 
 const struct pbi_err *

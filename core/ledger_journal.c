@@ -78,7 +78,8 @@ pbi_ledger_journaled(struct pbi_ledger *l, const char *step,
 	if ((err = db_query(&q, l->db, "cannot read the journal",
 	    "SELECT 1 FROM journal WHERE step = ?1 AND "
 	    "(target = ?2 OR (?3 AND substr(target, 1, length(?2)) = ?2)) "
-	    "AND NOT (state = 'failed' AND http_status = 409) LIMIT 1",
+	    "AND NOT (state = 'failed' AND coalesce(http_status, 0) = 409) "
+	    "LIMIT 1",
 	    "ssi", step, target, prefix)) != NULL)
 		return err;
 	if (db_row(&q))

@@ -413,7 +413,14 @@ imported:
 			    pbi_is_guid(rid) ? "dataset" : "report",
 			    pbi_is_guid(rid) ? did_ : rid);
 	}
-	if (err != NULL) {
+	if (err != NULL && err->code == PBI_ERR_DEADLINE && jid != 0 &&
+	    pbi_is_guid(pj_str(started, "id"))) {
+		/*
+		 * Still publishing when the wait ran out: the intent stays
+		 * open with the import's id, so that a re-run follows this
+		 * very import instead of sending the file again.
+		 */
+	} else if (err != NULL) {
 		pbi_err_copy(&saved, err);
 		prov_end(p, jid, "failed", NULL, &saved);
 		err = pbi_err_restore(&saved);

@@ -1,8 +1,16 @@
 #!/bin/sh
 # run.sh BUILD...: run every test against each build directory (unit tests
-# in BUILD/tests/, the bats suites against BUILD/pbictl and BUILD/pbisim),
-# lint the man pages once, and end with one line: "N passed, N failed".
-# Exits non-zero on any failure.  Output of a failing suite is shown.
+# in BUILD/tests/, each bats suite of tests/e2e against BUILD/pbictl and
+# BUILD/pbisim), lint the man pages once, and print for each suite, then
+# for all, "N passed, N failed, N skipped".  Exits non-zero on any
+# failure.  The output of a suite that failed is shown, and every skip
+# with its reason.
+#
+# Environment:
+#   CI                 when set and not empty, a skip in a suite that must
+#                      run (MUST_RUN) is a failure
+#   BATS_TEST_TIMEOUT  seconds one bats test may take (default 120)
+#   SUITE_TIMEOUT      seconds one suite may take (default 1800)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -10,34 +18,68 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 pass=0
 fail=0
+skip=0
+MUST_RUN="pbisim_swagger.bats pbisim_msal.bats"
+: "${BATS_TEST_TIMEOUT:=120}"
+: "${SUITE_TIMEOUT:=1800}"
+export BATS_TEST_TIMEOUT
 
-# count NAME FILE RC: add FILE's TAP results; a crash with no result
-# counts as one failure.
+# count NAME FILE RC [MUST]: add the TAP results of FILE.  "ok N # skip"
+# is a skip, not a pass; a skip in a suite that must run (MUST set) is a
+# failure under CI.  A suite that exited non-zero without a failing
+# result, or gave fewer results than its plan, failed once more.
 count() {
 	p=$(grep -c '^ok ' "$2")
+	s=$(grep -ci '^ok .*# skip' "$2")
 	f=$(grep -c '^not ok ' "$2")
-	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-		echo "not ok - $1 exited $3 without a failing test"
+	p=$((p - s))
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$2" | head -1)
+	if [ -n "$plan" ] && [ $((p + s + f)) -lt "$plan" ]; then
+		echo "not ok - $1 gave $((p + s + f)) of $plan results" >>"$2"
+		f=$((f + 1))
+	elif [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $1 exited $3 without a failing test" >>"$2"
+		f=$((f + 1))
+	fi
+	if [ -n "${4:-}" ] && [ -n "${CI:-}" ] && [ "$s" -ne 0 ]; then
+		grep -i '^ok .*# skip' "$2" | sed 's/^ok/not ok/;
+		    s/ # [Ss][Kk][Ii][Pp]/: skipped, a failure when CI is set:/' \
+		    >>"$2"
+		f=$((f + s))
+		s=0
 	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
+	skip=$((skip + s))
 	if [ "$f" -ne 0 ]; then
 		echo "--- $1: $f failed"
 		cat "$2"
+	elif [ "$s" -ne 0 ]; then
+		grep -i '^ok .*# skip' "$2" | sed "s|^|$1: |"
 	fi
-	echo "$1: $p passed, $f failed"
+	echo "$1: $p passed, $f failed, $s skipped"
+}
+
+# must SUITE: SUITE is one that must run.
+must() {
+	case " $MUST_RUN " in
+	*" $1 "*) echo must ;;
+	esac
 }
 
 for b in "$@"; do
 	for t in "$b"/tests/test_*; do
 		[ -x "$t" ] || continue
-		CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out/unit" 2>&1
+		CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$SUITE_TIMEOUT" \
+		    "$t" >"$out/unit" 2>&1
 		count "$b/${t##*/}" "$out/unit" $?
 	done
-	PBICTL="$top/$b/pbictl" PBISIM="$top/$b/pbisim" \
-	    bats --tap tests/e2e >"$out/e2e" 2>&1
-	count "$b/e2e" "$out/e2e" $?
+	for t in tests/e2e/*.bats; do
+		PBICTL="$top/$b/pbictl" PBISIM="$top/$b/pbisim" \
+		    timeout -k 10 "$SUITE_TIMEOUT" bats --tap "$t" \
+		    >"$out/e2e" 2>&1
+		count "$b/e2e/${t##*/}" "$out/e2e" $? "$(must "${t##*/}")"
+	done
 done
 
 : >"$out/man"
@@ -54,5 +96,5 @@ for m in man/*.[0-9]; do
 done
 count "man" "$out/man" 0
 
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -7,6 +7,9 @@
 #   sales-v2.pbix   the same report, another version
 #   rls.pbix        a model with role "Region", a parameter "Server" and
 #                   a SQL datasource behind a gateway
+#   sales-db.pbix   the sales report, its model with parameters "Server"
+#                   and "Database" (as pbictl-publish(1)'s example sets)
+#   finance.pbix    another report
 #   notpbix.pbix    a zip without the package parts
 #   text.pbix       not a zip at all
 import json, os, sys, zipfile
@@ -35,6 +38,15 @@ pbix("rls.pbix", {
                       "connectionDetails": {"server": "sql-a",
                                             "database": "sales"}}]},
     {"sections": ["rls"]})
+def param(name, value):
+    return {"name": name, "kind": "m",
+            "expression": "\"%s\" meta [IsParameterQuery=true, "
+                          "Type=\"Text\", IsParameterQueryRequired=true]" % value}
+
+pbix("sales-db.pbix", {"roles": [], "expressions": [
+    param("Server", "sql-a"), param("Database", "sales")]},
+    {"sections": ["v1"]})
+pbix("finance.pbix", {"roles": [], "expressions": []}, {"sections": ["f1"]})
 with zipfile.ZipFile(os.path.join(d, "notpbix.pbix"), "w") as z:
     z.writestr("hello.txt", "not a report")
 with open(os.path.join(d, "text.pbix"), "w") as f:

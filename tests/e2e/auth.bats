@@ -261,14 +261,18 @@ device_login() {
 	[[ "$stderr" != *"$APP_SECRET"* ]]
 	[[ "$stderr" != *"eyJ"* ]]
 	[[ "$output" != *"eyJ"* ]]
-	! grep -qa "$APP_SECRET" "$PBICTL_LEDGER"
-	! grep -qa "eyJ" "$PBICTL_LEDGER"
+	refute_in "$APP_SECRET" "$PBICTL_LEDGER"
+	refute_in eyJ "$PBICTL_LEDGER"
 	# argv: the secret travels by file or environment only.
 	sim_post /_sim/faults '{"latencyMs":300}'
-	pbictl --client-secret-file "$T/secret" auth status >/dev/null 2>&1 &
+	# The process itself, not a subshell running the pbictl function.
+	"$PBICTL" --client-secret-file "$T/secret" auth status >/dev/null 2>&1 &
 	local pid=$!
 	sleep 0.2
-	! tr '\0' ' ' </proc/$pid/cmdline | grep -q "$APP_SECRET"
+	tr '\0' ' ' </proc/$pid/cmdline >"$T/cmdline"
+	# Still running (its cmdline read), and no secret in it.
+	grep -q 'auth status' "$T/cmdline"
+	refute_in "$APP_SECRET" "$T/cmdline"
 	wait "$pid"
 }
 

@@ -2,6 +2,8 @@
 # Each test gets its own directory and ledger; the directory is kept
 # when the test fails (its path is printed) and removed when it passes.
 
+load common
+
 top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${PBICTL:=$top/build/pbictl}"
 export PBICTL
@@ -21,12 +23,14 @@ cli_setup() {
 }
 
 cli_teardown() {
-	sim_stop
-	if [ -n "${BATS_TEST_COMPLETED:-}" ]; then
+	local rc=0
+	sim_stop || rc=1
+	if [ -n "${BATS_TEST_COMPLETED:-}" ] && [ "$rc" -eq 0 ]; then
 		rm -rf "$T"
 	else
 		echo "# kept $T" >&3
 	fi
+	return $rc
 }
 
 pbictl() {
@@ -50,6 +54,8 @@ sim_seed() {
 # and point pbictl at it.
 sim_start() {
 	[ -f "$T/seed.json" ] || sim_seed
+	# A port file left by an earlier start would name the old port.
+	rm -f "$T/port"
 	"$PBISIM" --seed "$T/seed.json" --port-file "$T/port" \
 	    --request-log "$T/requests.log" "$@" >"$T/pbisim.out" 2>&1 &
 	SIM_PID=$!
@@ -63,12 +69,13 @@ sim_start() {
 	export PBICTL_LOGIN_URL=$SIM PBICTL_GRAPH_URL=$SIM PBICTL_POWERBI_URL=$SIM
 }
 
+# sim_stop: stop the pbisim of sim_start (sim_terminate): fails if it had
+# died, did not exit 0, or a sanitizer reported on its output.
 sim_stop() {
-	if [ -n "${SIM_PID:-}" ]; then
-		kill "$SIM_PID" 2>/dev/null || true
-		wait "$SIM_PID" 2>/dev/null || true
-		SIM_PID=
-	fi
+	local pid=${SIM_PID:-}
+	[ -n "$pid" ] || return 0
+	SIM_PID=
+	sim_terminate "$pid" "$T/pbisim.out"
 }
 
 # sim_post PATH JSON: a control call.

@@ -17,6 +17,8 @@ case $PBICTL in
 esac
 MAN=$ROOT/man
 
+load common
+
 setup_file() {
 	if [ ! -x "$PBICTL" ]; then
 		echo "no pbictl at '$PBICTL': build it first" >&2

@@ -89,8 +89,12 @@ no_duplicates() {
 	sim_start --import-seconds 1.5 --assign-seconds 0.3 --seed-random 7
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
 	sim_post /_sim/faults '{"p429":0.08,"retryAfter":1,"p5xx":0.08,"pdrop":0.04,"p500AfterCommit":0.15}'
+	# The first run may fail some customers: a create answered 500 or
+	# dropped, then a lookup that finds nothing, fails the customer
+	# rather than sending the create again (issue 10, item 5).  One
+	# re-run must complete them all.
 	ok=0
-	for try in 1 2 3; do
+	for try in 1 2; do
 		if pbictl -q --jobs 4 onboard $(customers 10) --report "$T/pbix/sales.pbix" >"$T/out.$try" 2>&1; then
 			ok=1
 			break
@@ -104,14 +108,60 @@ no_duplicates() {
 	[ "$(requests '[.[] | select(.status >= 500)] | length')" -gt 0 ]
 }
 
+# workspace SLUG: the customer's workspace id, from the ledger.
+workspace() {
+	sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$1'"
+}
+
+# import_calls SINCE: the import POSTs and polls from the SINCE'th request
+# on, in the order pbisim answered them (n), each with its workspace.
+import_calls() {
+	requests "[.[$1:][] | select(.path | test(\"^/v1.0/myorg/groups/[^/]+/imports(/[^/]+)?\$\"))
+	    | {n, ws: (.path | split(\"/\")[4]), post: (.method == \"POST\")}]"
+}
+
 @test "publish v2 in waves updates everyone; the same file again imports nothing" {
+	local n calls canaries
 	sim_start --import-seconds 0.2 --assign-seconds 0.2
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
 	pbictl -q --jobs 8 onboard $(customers 12) --report "$T/pbix/sales.pbix" >/dev/null
-	run pbictl --jobs 4 publish "$T/pbix/sales-v2.pbix" --name sales --all --canary 2 --wave-size 5 -o json
+	n=$(requests length)
+	# More jobs than a wave holds: only the waves keep the width down.
+	run pbictl --jobs 8 publish "$T/pbix/sales-v2.pbix" --name sales --all --canary 2 --wave-size 5 -o json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '[.customers[].reports[0].action] | unique | join(",")' <<<"$output")" = updated ]
-	[ "$(requests '[.[] | select(.method == "POST" and (.path | endswith("/imports")))] | map(.query | test("nameConflict=CreateOrOverwrite")) | unique | join(",")' | tail -1)" != "" ]
+	[ "$(jq '.customers | length' <<<"$output")" = 12 ]
+	# Every import of this publish replaced the report: one POST per
+	# customer, each with CreateOrOverwrite.
+	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | endswith(\"/imports\")))]
+	    | length == 12 and all(.query | test(\"(^|&)nameConflict=CreateOrOverwrite(&|\$)\"))")" = true ]
+	calls=$(import_calls "$n")
+	# The canaries are the first two customers of the output.
+	canaries=$(for c in $(jq -r '.customers[0:2][].customer' <<<"$output"); do
+		workspace "$c"; done | jq -R . | jq -sc .)
+	[ "$(jq 'length' <<<"$canaries")" = 2 ]
+	# Each canary's import and its polls were answered before any other
+	# customer's import was sent.
+	[ "$(jq --argjson c "$canaries" '
+	    ([.[] | select(.ws | IN($c[]))] | map(.n) | max) as $last
+	    | ([.[] | select(.post and (.ws | IN($c[]) | not))] | map(.n) | min) as $first
+	    | ([.[] | select(.post and (.ws | IN($c[])))] | length) == 2
+	      and $last < $first' <<<"$calls")" = true ]
+	# The waves: a customer whose first import was sent before every
+	# earlier customer's last poll was answered ran in the same wave.
+	# None holds more than --wave-size customers, so at least two ran.
+	run jq -c --argjson c "$canaries" '
+	    [group_by(.ws)[] | select(.[0].ws | IN($c[]) | not)
+	     | {first: (map(select(.post)) | map(.n) | min), last: (map(.n) | max)}]
+	    | sort_by(.first)
+	    | reduce .[] as $w ([]; if length > 0 and $w.first < .[-1].last
+	        then .[-1] = {size: (.[-1].size + 1), last: ([.[-1].last, $w.last] | max)}
+	        else . + [{size: 1, last: $w.last}] end)
+	    | map(.size)' <<<"$calls"
+	[ "$status" -eq 0 ]
+	echo "wave sizes: $output"
+	[ "$(jq 'add' <<<"$output")" = 10 ]
+	[ "$(jq 'max <= 5 and length >= 2' <<<"$output")" = true ]
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(DISTINCT version) FROM reports")" = 2 ]
 	no_duplicates 12
 	n=$(requests length)
@@ -140,6 +190,55 @@ no_duplicates() {
 		w=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$c'")
 		[ "$(requests "[.[$n:][] | select(.method == \"POST\" and .path == \"/v1.0/myorg/groups/$w/imports\")] | length")" = 0 ]
 	done
+}
+
+# delete_workspace SLUG: the customer's workspace deleted behind pbictl's
+# back, by its profile, as someone in the Power BI portal would.
+delete_workspace() {
+	local ws prof tok
+	ws=$(workspace "$1")
+	prof=$(sqlite3 "$PBICTL_LEDGER" "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = '$1'")
+	tok=$(curl -sf -d grant_type=client_credentials -d "client_id=$APP" \
+	    --data-urlencode "client_secret=$APP_SECRET" \
+	    --data-urlencode "scope=https://analysis.windows.net/powerbi/api/.default" \
+	    "$SIM/contoso.onmicrosoft.com/oauth2/v2.0/token" | jq -r .access_token)
+	curl -sf -X DELETE -H "Authorization: Bearer $tok" \
+	    -H "X-PowerBI-Profile-Id: $prof" "$SIM/v1.0/myorg/groups/$ws" >/dev/null
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\")] | length")" = 0 ]
+}
+
+@test "--halt-after: a wave stops the rollout only when more than N fail" {
+	local n c named=
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q --jobs 8 onboard $(customers 8) --report "$T/pbix/sales.pbix" >/dev/null
+	for c in $(customers 8); do named="$named --customer $c"; done
+	# One canary, then waves [c2 c3 c4] [c5 c6 c7] [c8]: one
+	# failure in the first wave, two in the second.
+	delete_workspace c3
+	delete_workspace c5
+	delete_workspace c6
+	n=$(requests length)
+	run pbictl --jobs 4 publish "$T/pbix/sales-v2.pbix" --name sales $named \
+	    --canary 1 --wave-size 3 --halt-after 1 -o json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '[.customers[] | .customer + ":" + .status] | join(",")' <<<"$output")" = \
+	    c1:ok,c2:ok,c3:failed,c4:ok,c5:failed,c6:failed,c7:ok,c8:skipped ]
+	[ "$(jq -r .skipped <<<"$output")" = 1 ]
+	# The wave after the halt was not touched.
+	[ "$(requests "[.[$n:][] | select(.path | startswith(\"/v1.0/myorg/groups/$(workspace c8)/\"))] | length")" = 0 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT r.version FROM reports r JOIN workspaces w ON w.id = r.workspace_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c8'")" = 1 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT r.version FROM reports r JOIN workspaces w ON w.id = r.workspace_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c7'")" = 2 ]
+	# The default is 0: one failure in a wave stops the rollout.  The
+	# customers done already are unchanged; c3 fails in the first wave.
+	n=$(requests length)
+	run pbictl --jobs 4 publish "$T/pbix/sales-v2.pbix" --name sales $named \
+	    --canary 1 --wave-size 3 -o json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '[.customers[] | .customer + ":" + .status] | join(",")' <<<"$output")" = \
+	    c1:ok,c2:ok,c3:failed,c4:ok,c5:skipped,c6:skipped,c7:skipped,c8:skipped ]
+	[ "$(jq -r .skipped <<<"$output")" = 4 ]
+	[ "$(requests "[.[$n:][] | select(.path | startswith(\"/v1.0/myorg/groups/$(workspace c8)/\"))] | length")" = 0 ]
 }
 
 @test "bad input gives a clear error and changes nothing" {
@@ -202,6 +301,44 @@ no_duplicates() {
 	[ "$(writes "$n")" = 0 ]
 	run pbictl ledger verify
 	[ "$status" -eq 0 ]
+}
+
+@test "customer remove --keep-workspace leaves workspace and profile, keeps a tombstone" {
+	local ws prof n
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard acme beta --report "$T/pbix/sales.pbix" >/dev/null
+	ws=$(pbictl customer show acme -o json | jq -r .workspaceId)
+	prof=$(sqlite3 "$PBICTL_LEDGER" "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = 'acme'")
+	[ -n "$ws" ] && [ -n "$prof" ]
+	n=$(requests length)
+	run pbictl customer remove acme --keep-workspace -o json
+	[ "$status" -eq 0 ]
+	# Nothing was deleted, nor written at all, at the service.
+	[ "$(writes "$n")" = 0 ]
+	[ "$(count DELETE '.')" = 0 ]
+	# The workspace, its report and the profile that reaches it stay.
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\")] | length")" = 1 ]
+	[ "$(state ".workspaces[] | select(.id == \"$ws\") | [._reports[].name] | join(\",\")")" = sales ]
+	[ "$(state "[.profiles[] | select(.id == \"$prof\")] | length")" = 1 ]
+	[ "$(state ".workspaces[] | select(.id == \"$ws\") | [._users[] | select(.principalType == \"App\")][0].profile.id")" = "$prof" ]
+	# The ledger: a tombstone, the workspace and profile still active.
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT status || ':' || (removed_at IS NOT NULL) FROM customers WHERE slug = 'acme'")" = removed:1 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT state FROM workspaces WHERE id = '$ws'")" = active ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT state FROM profiles WHERE id = '$prof'")" = active ]
+	[ "$(pbictl customer list -o json | jq -r '[.[].customer] | join(",")')" = beta ]
+	[ "$(pbictl customer list --removed -o json | jq -r '[.[] | .customer + ":" + .status] | join(",")')" = acme:removed,beta:active ]
+	# ledger verify warns of what was kept, and the ledger is still ok.
+	run pbictl ledger verify -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.ok' <<<"$output")" = true ]
+	[ "$(jq -r '[.findings[] | select(.severity == "warning") | .check] | sort | join(",")' <<<"$output")" = \
+	    removed-customer-active,removed-customer-profile ]
+	# Again: nothing to do.
+	run pbictl customer remove acme --keep-workspace
+	[ "$status" -eq 0 ]
+	[ "$(writes "$n")" = 0 ]
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\")] | length")" = 1 ]
 }
 
 @test "a workspace of the expected name that is not ours is refused" {
@@ -314,8 +451,7 @@ no_duplicates() {
 	[ "$(state '[.workspaces[]._datasets[]._datasources[]?.credentialType][0]')" = Basic ]
 	# The password went to the service only.
 	[[ "$stderr" != *"S3cret-Pw!"* ]]
-	! grep -qa 'S3cret-Pw!' "$PBICTL_LEDGER"
-	! grep -qa 'S3cret-Pw!' "$T/requests.log"
+	refute_in 'S3cret-Pw!' "$PBICTL_LEDGER" "$T/requests.log"
 }
 
 @test "a package over the multipart limit goes through a temporary upload location" {

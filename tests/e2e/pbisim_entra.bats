@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # pbisim: the Entra ID token endpoint (api-facts 1).
 
+bats_require_minimum_version 1.5.0
+
 load sim_helper
 
 setup_file() {

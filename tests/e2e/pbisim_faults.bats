@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # pbisim: fault injection (options and POST /_sim/faults).
 
+bats_require_minimum_version 1.5.0
+
 load sim_helper
 
 setup_file() {
@@ -59,13 +61,18 @@ setup() { sim_reset; }
 }
 
 @test "latency delays without blocking other connections" {
-	local t0 t1
+	local t0 t1 i p pids=
 	sim_faults '{"latencyMs":400,"match":"/v1.0/myorg"}'
 	t0=$(date +%s%N)
 	for i in 1 2 3 4 5 6; do
 		curl -s -o /dev/null -H "Authorization: Bearer $PBI_TOKEN" "$SIM/v1.0/myorg/groups" &
+		pids="$pids $!"
 	done
-	wait
+	# Each by its id: a bare wait would also wait for bats's own
+	# BATS_TEST_TIMEOUT countdown, a job of the test too.
+	for p in $pids; do
+		wait "$p"
+	done
 	t1=$(date +%s%N)
 	[ $(( (t1 - t0) / 1000000 )) -ge 400 ]
 	[ $(( (t1 - t0) / 1000000 )) -lt 1500 ]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # pbisim: Microsoft Graph v1.0 subset (api-facts 2).
 
+bats_require_minimum_version 1.5.0
+
 load sim_helper
 
 setup_file() {
@@ -37,8 +39,8 @@ setup() { sim_reset; }
 	[ "$(tok_app "$APP1" "$secret" "$PBI_SCOPE" | cut -c1-3)" = eyJ ]
 	graph GET "/applications/a0000000-0000-4000-8000-000000000001"
 	echo "$BODY" | jq -e '[.passwordCredentials[].secretText] | all(. == null)'
-	! curl -sf "$SIM/_sim/state" | grep -qF "$secret"
-	! grep -qF "$secret" "$SIM_DIR/requests.log"
+	curl -sf "$SIM/_sim/state" >"$BATS_TEST_TMPDIR/state"
+	refute_in "$secret" "$BATS_TEST_TMPDIR/state" "$SIM_DIR/requests.log"
 }
 
 @test "service principal: create, duplicate 409, filter, get" {

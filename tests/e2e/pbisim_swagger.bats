@@ -3,12 +3,14 @@
 # Power BI and Workspace Collections route pbisim serves (listed in
 # tests/tools/pbisim_routes.txt) must be a swagger operation (method, path,
 # parameter names, required query parameters, body members), and must be
-# served when called with real ids of a seeded pbisim.  The specs sit
-# beside the repository, in ../shared/specs (see its README.md).
+# served when called with real ids of a seeded pbisim.  The specs are
+# copies in tests/data/specs (their source and licence in its README.md).
+
+bats_require_minimum_version 1.5.0
 
 load sim_helper
 
-SPECS="$SIM_ROOT/../shared/specs"
+SPECS="$SIM_ROOT/tests/data/specs"
 PBI_SPEC=powerbi-rest.swagger.json
 COLL_SPEC=workspace-collections.swagger.json
 ROUTES="$SIM_ROOT/tests/tools/pbisim_routes.txt"
@@ -22,11 +24,6 @@ setup_file() {
 }
 teardown_file() { sim_teardown_file; }
 setup() { sim_reset; }
-
-# need_spec FILE: skip unless ../shared/specs/FILE is there.
-need_spec() {
-	[ -f "$SPECS/$1" ] || skip "$1 not found in $SPECS (the shared specs are checked out beside the repository)"
-}
 
 # must CODE...: the last call answered one of CODE, else show it and fail.
 must() {
@@ -132,6 +129,16 @@ seed_collections() {
 	export SW_APPKEY
 }
 
+@test "the specs are the copies tests/data/specs/README.md names" {
+	local f want have
+	for f in "$PBI_SPEC" "$COLL_SPEC"; do
+		want=$(sed -n "s/^\([0-9a-f]\{64\}\)  $f\$/\1/p" "$SPECS/README.md")
+		have=$(sha256sum "$SPECS/$f" | cut -d' ' -f1)
+		[ -n "$want" ] || { echo "$f: no digest in README.md"; return 1; }
+		[ "$want" = "$have" ] || { echo "$f: $have, README.md says $want"; return 1; }
+	done
+}
+
 @test "route list covers every path segment the pbisim routers match" {
 	run python3 "$TOOL" coverage "$ROUTES" "$SIM_ROOT"/sim/pbi_*.c \
 	    "$SIM_ROOT/sim/collections.c"
@@ -140,7 +147,6 @@ seed_collections() {
 }
 
 @test "swagger: every Power BI route is an operation of powerbi-rest.swagger.json" {
-	need_spec "$PBI_SPEC"
 	run python3 "$TOOL" check "$SPECS" "$ROUTES" powerbi
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -148,7 +154,6 @@ seed_collections() {
 }
 
 @test "swagger: every Workspace Collections route is an operation of its swagger" {
-	need_spec "$COLL_SPEC"
 	run python3 "$TOOL" check "$SPECS" "$ROUTES" collections
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -156,7 +161,6 @@ seed_collections() {
 }
 
 @test "swagger walk: every Power BI route is served with real ids and a valid token" {
-	need_spec "$PBI_SPEC"
 	seed_powerbi "$BATS_TEST_TMPDIR/ids.json"
 	run python3 "$TOOL" walk "$SPECS" "$ROUTES" powerbi "$SIM" \
 	    "$BATS_TEST_TMPDIR/ids.json"
@@ -166,7 +170,6 @@ seed_collections() {
 }
 
 @test "swagger walk: every Workspace Collections route is served with AppKey" {
-	need_spec "$COLL_SPEC"
 	seed_collections "$BATS_TEST_TMPDIR/ids.json"
 	run python3 "$TOOL" walk "$SPECS" "$ROUTES" collections "$SIM" \
 	    "$BATS_TEST_TMPDIR/ids.json"

@@ -2,7 +2,9 @@
 #
 # Start one pbisim per test file (sim_start in setup_file) on port 0 with
 # the test seed, reset it before each test (sim_reset), and always stop
-# it in teardown_file, failing if a sanitizer reported anything.
+# it in teardown_file, failing unless it exits 0 with no sanitizer report.
+
+load common
 
 SIM_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 PBISIM="${PBISIM:-build/pbisim}"
@@ -64,31 +66,14 @@ sim_start() {
 	export SIM
 }
 
-# sim_stop DIR: SIGTERM, wait up to 10 s, then SIGKILL.  Fails if the
-# process died on its own or a sanitizer complained.
+# sim_stop DIR: stop the pbisim of DIR (sim_terminate): fails if it had
+# died, did not exit 0, or a sanitizer reported on its stderr.
 sim_stop() {
-	local dir=$1 pid i rc=0
+	local dir=$1 pid
 	[ -f "$dir/pid" ] || return 0
 	pid=$(cat "$dir/pid")
 	rm -f "$dir/pid"
-	if ! kill -0 "$pid" 2>/dev/null; then
-		echo "pbisim $pid was not running" >&2
-		rc=1
-	fi
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 200); do
-		case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
-		'' | Z*) break ;;
-		esac
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	if grep -q 'Sanitizer\|runtime error' "$dir/stderr" 2>/dev/null; then
-		cat "$dir/stderr" >&2
-		rc=1
-	fi
-	return $rc
+	sim_terminate "$pid" "$dir/stderr"
 }
 
 # Default per-file lifecycle; files may override.

@@ -229,7 +229,7 @@ teardown() { cli_teardown; }
 	secret=$(cat "$T/new-secret")
 	[ -n "$secret" ]
 	[[ "$output" != *"$secret"* ]]
-	! grep -qa -- "$secret" "$PBICTL_LEDGER"
+	refute_in "$secret" "$PBICTL_LEDGER"
 	# The app can sign in with it.
 	AZURE_CLIENT_SECRET=$secret run pbictl -q auth status
 	[ "$status" -eq 0 ]
