@@ -355,7 +355,8 @@ check_identity(struct tk *t)
 			    "them with --role", pj_str(ds, "name"),
 			    pj_str(ds, "id"));
 	}
-	if (o->username != NULL && pj_len(t->rls) == 0)
+	/* --all: the identity is for the customers whose data has RLS. */
+	if (o->username != NULL && pj_len(t->rls) == 0 && !o->all_reports)
 		return pbi_err(PBI_ERR_REFUSED, "an effective identity was "
 		    "given, but no dataset of the token has row-level "
 		    "security (%s): the service refuses identities there",
@@ -439,7 +440,7 @@ request(struct tk *t)
 			pj_add(b, "targetWorkspaces", a);
 		}
 	}
-	if (o->username != NULL) {
+	if (o->username != NULL && pj_len(t->rls) > 0) {
 		a = json_object_new_array();
 		json_object_array_add(a, identity(t, 1));
 		pj_add(b, "identities", a);
@@ -479,7 +480,7 @@ journal_result(struct tk *t, struct json_object *ans, const char *note,
 
 	snprintf(buf, len, "tokenId=%s expiration=%s", pj_str(ans, "tokenId"),
 	    pj_str(ans, "expiration"));
-	if (o->username != NULL) {
+	if (o->username != NULL && pj_len(t->rls) > 0) {
 		n = strlen(buf);
 		snprintf(buf + n, len - n, " username=%s roles=", o->username);
 		for (i = 0; i < o->nroles; i++) {
@@ -669,7 +670,8 @@ result(struct tk *t, struct json_object *ans, struct json_object *res)
 		pj_add(r, "embedConfig", e);
 		pj_add(res, "tile", r);
 	}
-	pj_add(res, "identity", o->username ? identity(t, 0) : NULL);
+	pj_add(res, "identity", o->username && pj_len(t->rls) > 0 ?
+	    identity(t, 0) : NULL);
 }
 
 /* Mint for slug into res (an object holding "customer"). */

@@ -408,10 +408,9 @@ lifetime_run() {
 	# The journal entry is in the log, the log on disk, searched.
 	[ -s "$PBICTL_LEDGER-wal" ]
 	grep -qF -- "$tid" "$PBICTL_LEDGER-wal"
-	for f in "$PBICTL_LEDGER" "$PBICTL_LEDGER-wal" "$PBICTL_LEDGER-shm"; do
-		run ! grep -qF -- "$tok" "$f"
-		run ! grep -q identity-blob-never-written "$f"
-	done
+	refute_in "$tok" "$PBICTL_LEDGER" "$T/trace" "$T/log.json"
+	refute_in identity-blob-never-written "$PBICTL_LEDGER" "$T/trace" \
+	    "$T/log.json" "$T/requests.log"
 	exec 7>&-
 	wait "$holder"
 	# A blob file others may read is refused, before anything is sent.
