@@ -63,6 +63,7 @@ CMD_USAGE(ledger);
 CMD_USAGE(onboard);
 CMD_USAGE(publish);
 CMD_USAGE(sp);
+CMD_USAGE(token);
 
 CMD(audit);
 CMD(auth_status);
@@ -84,6 +85,7 @@ CMD(onboard);
 CMD(publish);
 CMD(sp_ensure);
 CMD(sp_show);
+CMD(token);
 
 /*
  * getopt_long(3) for a command or verb: its own options (opts: long
@@ -137,6 +139,10 @@ const struct pbi_err *cmd_param(struct json_object **params, const char *kv);
  */
 void	 cmd_report(struct pbi_cmdctx *, struct json_object *results,
 	    size_t failed, size_t skipped);
+/* The same for a command's own result o and table of the results. */
+void	 cmd_report_table(struct pbi_cmdctx *, struct json_object *o,
+	    struct json_object *results, size_t failed,
+	    void (*table)(struct json_object *));
 /* A workflow context with the ledger's settings, after cmd_setup. */
 const struct pbi_err *cmd_prov(struct pbi_cmdctx *, struct pbi_prov *);
 

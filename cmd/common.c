@@ -193,9 +193,17 @@ cmd_report(struct pbi_cmdctx *ctx, struct json_object *results,
 	pj_add(o, "customers", json_object_get(results));
 	pj_add_int(o, "failed", (int64_t)failed);
 	pj_add_int(o, "skipped", (int64_t)skipped);
-	if (!cmd_dry_calls(ctx, o))
-		cmd_emit(ctx, o, print_results);
+	cmd_report_table(ctx, o, results, failed, print_results);
 	json_object_put(o);
+}
+
+void
+cmd_report_table(struct pbi_cmdctx *ctx, struct json_object *o,
+    struct json_object *results, size_t failed,
+    void (*table)(struct json_object *))
+{
+	if (!cmd_dry_calls(ctx, o))
+		cmd_emit(ctx, o, table);
 	if (failed > 0) {
 		ctx->status = 1;
 		set_failures(ctx, results, failed);

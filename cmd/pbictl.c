@@ -123,6 +123,8 @@ static const struct {
 	  "publish a .pbix to customers' workspaces, in waves" },
 	{ "sp", NULL, sp_verbs, 0, usage_sp,
 	  "ensure or show the app's service principal" },
+	{ "token", cmd_token, NULL, READS_SVC, usage_token,
+	  "an embed token for a customer's items, or a check of all" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

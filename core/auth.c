@@ -23,11 +23,18 @@
 #include <openssl/rsa.h>
 
 #define RENEW_BEFORE_S	120	/* renew a token this long before expiry */
+#define FRESH_S		60	/* a token this young is as good as new */
 #define SECRET_MAX	4096
 
 struct tok {
-	char	*token;		/* wiped and freed */
-	time_t	 exp;
+	char		*token;		/* wiped and freed */
+	time_t		 exp;		/* by this machine's clock */
+	time_t		 got;		/* when fetched, by the same */
+	time_t		 claim_iat;	/* its own claims, by the issuer's */
+	time_t		 claim_exp;	/* clock; 0 if it is no JWT */
+	unsigned	 gen;		/* of the fetch that brought it */
+	long		 fresh_for;	/* the min_s pbi_auth_fresh fetched it
+					   for; 0 if another call did */
 };
 
 struct pbi_auth {
@@ -44,6 +51,7 @@ struct pbi_auth {
 	FILE			*prompt;
 	char			*refresh;	/* from a user flow */
 	struct tok		 tok[PBI_API__MAX];
+	unsigned		 gen;		/* tokens fetched so far */
 	pthread_mutex_t		 lock;
 	char			 token_url[512];
 };
@@ -628,7 +636,17 @@ take_token(struct pbi_auth *a, enum pbi_api api, struct json_object *o,
 	wipe_free(a->tok[api].token);
 	if ((a->tok[api].token = strdup(t)) == NULL)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	a->tok[api].exp = time(NULL) + ttl;
+	a->tok[api].got = time(NULL);
+	a->tok[api].exp = a->tok[api].got + ttl;
+	a->tok[api].gen = ++a->gen;
+	a->tok[api].fresh_for = 0;
+	/* Its claims, unverified: read for the issuer's clock only. */
+	a->tok[api].claim_iat = a->tok[api].claim_exp = 0;
+	if ((v = pbi_jwt_claims(t)) != NULL) {
+		a->tok[api].claim_iat = (time_t)pj_int(v, "iat", 0);
+		a->tok[api].claim_exp = (time_t)pj_int(v, "exp", 0);
+		json_object_put(v);
+	}
 	if (r != NULL) {
 		wipe_free(a->refresh);
 		a->refresh = strdup(r);
@@ -792,6 +810,45 @@ pbi_auth_token(struct pbi_auth *a, enum pbi_api api, char *buf, size_t len,
 			    "than %zu bytes", api_name(api), len);
 		if (exp != NULL)
 			*exp = a->tok[api].exp;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return err;
+}
+
+const struct pbi_err *
+pbi_auth_fresh(struct pbi_auth *a, enum pbi_api api, long min_s,
+    unsigned drop, struct pbi_tokinfo *ti)
+{
+	const struct pbi_err	*err = NULL;
+	struct tok		*t;
+	time_t			 now = time(NULL);
+
+	memset(ti, 0, sizeof(*ti));
+	if (api != PBI_API_GRAPH && api != PBI_API_POWERBI &&
+	    api != PBI_API_ARM)
+		return pbi_err(PBI_ERR_CONFIG, "%s calls take an access key, "
+		    "not a token", api_name(api));
+	pthread_mutex_lock(&a->lock);
+	t = &a->tok[api];
+	/*
+	 * Fetch when there is no usable token, when the service showed it
+	 * counts less of this one left than this clock does (drop), or
+	 * when less than min_s is left of it, unless it was fetched a
+	 * moment ago for as long a call: a new one would last no longer
+	 * (and jobs asking at once fetch one token, not one each).
+	 */
+	if (t->token == NULL || t->exp - RENEW_BEFORE_S <= now ||
+	    (drop != 0 && t->gen == drop) || (t->exp - now < min_s &&
+	    !(now - t->got < FRESH_S && t->fresh_for >= min_s))) {
+		if ((err = fetch(a, api)) == NULL)
+			t->fresh_for = min_s;
+	}
+	if (err == NULL) {
+		ti->exp = t->exp;
+		ti->got = t->got;
+		ti->claim_iat = t->claim_iat;
+		ti->claim_exp = t->claim_exp;
+		ti->gen = t->gen;
 	}
 	pthread_mutex_unlock(&a->lock);
 	return err;

@@ -91,6 +91,29 @@ enum pbi_authmethod	 pbi_auth_method(const struct pbi_auth *);
  */
 const struct pbi_err	*pbi_auth_token(struct pbi_auth *, enum pbi_api,
 			    char *buf, size_t len, time_t *exp);
+/* The token the calls to one API use now, as pbi_auth_fresh says. */
+struct pbi_tokinfo {
+	time_t		 exp;		/* expiry, by this machine's clock */
+	time_t		 got;		/* when fetched, by the same */
+	time_t		 claim_iat;	/* its "iat" and "exp" claims, by the */
+	time_t		 claim_exp;	/* issuer's clock; 0 if it is no JWT */
+	unsigned	 gen;		/* changes with every token fetched */
+};
+
+/*
+ * For a call whose outcome depends on how long the token lasts (an embed
+ * token expires with the Entra token used, api-facts 3.7): make the
+ * cached token of api one with at least min_s seconds left by this
+ * machine's clock, and describe it in *ti.  A token with less is
+ * replaced, unless a call like this one fetched it less than a minute
+ * ago (a new one would last no longer).  With drop non-zero, the token
+ * of that generation is replaced whatever this clock says is left of
+ * it: the service counted less.  The next calls to api use the token *ti
+ * describes (unless another thread replaces it meanwhile).
+ */
+const struct pbi_err	*pbi_auth_fresh(struct pbi_auth *, enum pbi_api,
+			    long min_s, unsigned drop,
+			    struct pbi_tokinfo *ti);
 /*
  * The service refused token as expired or invalid: drop it from the cache
  * so that the next pbi_auth_token fetches a new one.

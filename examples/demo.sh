@@ -70,6 +70,30 @@ step "the ledger checks its own invariants" "ledger verify"
 step "every step the runs took" "ledger log --limit 12"
 "$pbictl" ledger log --limit 12
 
+step "an embed token for acme's sales report, checked as acme's first" \
+    "token --customer acme --report sales"
+"$pbictl" token --customer acme --report sales
+acme=$("$pbictl" token --customer acme --report sales -o json)
+globex=$("$pbictl" token --customer globex --report sales -o json |
+    jq -r '.reports[0].id')
+embed() {
+	printf '$ curl -X POST %s/_sim/embed -d '"'"'{"token":"...","reportId":"%s"}'"'"'\n' \
+	    "$sim" "$1"
+	printf '%s' "$acme" | jq --arg r "$1" '{token, reportId: $r}' |
+	    curl -sf -X POST -H 'Content-Type: application/json' -d @- \
+	    "$sim/_sim/embed" | jq -c '{loads, reason, item}'
+}
+printf '\n== the embedding page (pbisim plays it): acme'"'"'s report loads\n'
+embed "$(printf '%s' "$acme" | jq -r '.reports[0].id')"
+printf '\n== and globex'"'"'s does not, with acme'"'"'s token\n'
+embed "$globex"
+step "nor will pbictl mint acme a token for globex's report" \
+    "token --customer acme --report $globex"
+gens() { grep -c '"path":"/v1.0/myorg/GenerateToken"' "$dir/requests.log" || true; }
+n=$(gens)
+"$pbictl" token --customer acme --report "$globex" ||
+    echo "(refused, exit $?; GenerateToken calls sent: $(( $(gens) - n )))"
+
 writes=$(grep -c '"method":"\(POST\|PATCH\|PUT\|DELETE\)"' "$dir/requests.log" || true)
 echo
 echo "pbisim saw $(wc -l <"$dir/requests.log") requests, $writes of them writes (token requests included)."
@@ -116,5 +140,5 @@ echo
 echo "exit status $rc: a critical finding; the evidence page has $(wc -c <"$dir/audit.html") bytes."
 cat <<'TXT'
 
-Still to come: embed tokens and migration from Workspace Collections.
+Still to come: migration from Workspace Collections.
 TXT

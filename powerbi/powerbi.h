@@ -1,6 +1,7 @@
 /*
  * powerbi.h: the Power BI REST v1.0 client (myorg): profiles, workspaces
- * (groups) and their users, capacities, imports, reports, datasets.
+ * (groups) and their users, capacities, imports, reports, datasets,
+ * dashboards and tiles, embed tokens.
  *
  * Every call may act as a service principal profile: profile is its id,
  * sent as X-PowerBI-Profile-Id, or NULL for the principal itself
@@ -151,5 +152,25 @@ const struct pbi_err	*pb_probe_read(struct pbi_svc *, const char *profile,
 const struct pbi_err	*pb_probe_token(struct pbi_svc *,
 			    const char *profile, const char *report,
 			    enum pb_probe *how);
+
+/*
+ * Embed tokens (api-facts 3.7).  The answer {token, tokenId, expiration}
+ * holds a secret: wipe it with pbi_json_wipe_put.  In a dry run nothing
+ * is sent and *out is NULL.  req is the request body (borrowed).
+ */
+/* V2: POST /GenerateToken over reports, datasets, target workspaces. */
+const struct pbi_err	*pb_embed_token(struct pbi_svc *, const char *profile,
+			    struct json_object *req, struct json_object **out);
+/* V1: a dashboard of group, or one of its tiles (tile NULL: none). */
+const struct pbi_err	*pb_embed_token_v1(struct pbi_svc *,
+			    const char *profile, const char *group,
+			    const char *dashboard, const char *tile,
+			    struct json_object *req, struct json_object **out);
+/* The dashboards of a workspace, and the tiles of one. */
+const struct pbi_err	*pb_dashboards(struct pbi_svc *, const char *profile,
+			    const char *group, struct json_object **out);
+const struct pbi_err	*pb_tiles(struct pbi_svc *, const char *profile,
+			    const char *group, const char *dashboard,
+			    struct json_object **out);
 
 #endif /* PBI_POWERBI_H */

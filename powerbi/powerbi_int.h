@@ -1,8 +1,8 @@
 /*
  * powerbi_int.h: what the files of powerbi/ share, and nothing outside
  * powerbi/ includes.  powerbi.c holds these helpers; profiles.c,
- * groups.c, capacities.c, imports.c and content.c one area of the API
- * each.
+ * groups.c, capacities.c, imports.c, content.c and embed.c one area of
+ * the API each.
  */
 #ifndef PBI_POWERBI_INT_H
 #define PBI_POWERBI_INT_H

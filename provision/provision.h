@@ -126,6 +126,7 @@ struct pbi_cust_opts {
 						   admin (from a CSV) */
 	int			  existing;	/* only customers with a
 						   workspace already */
+	const struct pbi_token_opts *token;	/* token --all */
 };
 
 /* Non-zero if slug is a valid customer name: [a-z0-9-], 1..63. */
@@ -250,5 +251,54 @@ const struct pbi_err	*pbi_audit_html(struct json_object *res,
  * or a JSON string of one (datasource.c).
  */
 struct json_object	*pbi_datasource_target(struct json_object *src);
+
+/*
+ * token: an embed token for one customer's items (api-facts 3.7),
+ * refused before any GenerateToken call unless every item is the
+ * customer's in the ledger and in the service (read as its profile).
+ */
+#define PBI_TOKEN_MAX_ITEMS	50	/* reports, datasets (api-facts 3.7) */
+#define PBI_TOKEN_MAX_ROLES	50
+#define PBI_TOKEN_MAX_LIFETIME	1440	/* minutes */
+
+struct pbi_token_opts {
+	const char *const	*reports;	/* names or ids */
+	size_t			 nreports;
+	const char *const	*datasets;	/* ids */
+	size_t			 ndatasets;
+	int			 all_reports;	/* all the ledger has */
+	const char		*dashboard;	/* V1: a dashboard, */
+	const char		*tile;		/* or one of its tiles */
+	const char		*username;	/* the effective identity */
+	const char *const	*roles;
+	size_t			 nroles;
+	const char		*custom_data;
+	const char		*identity_blob;	/* a secret, borrowed */
+	long			 lifetime;	/* minutes; 0: as it comes */
+	int			 allow_edit;
+	int			 allow_save_as;
+	int			 create;	/* a report on the dataset */
+	int			 xmla_read_only;
+};
+
+/*
+ * Mint the token for customer slug as o asks.  *out receives the result
+ * (customer, workspaceId, token, tokenId, expiration, expiresInMinutes,
+ * shortened, reports, datasets, identity, embed configurations); it
+ * holds the token: wipe it with pbi_json_wipe_put.  The journal records
+ * the items, the identity's username and roles, the token id and the
+ * expiry, never the token or an identity blob.
+ */
+const struct pbi_err	*pbi_token(struct pbi_prov *, const char *slug,
+			    const struct pbi_token_opts *o,
+			    struct json_object **out);
+/*
+ * For pbi_each_customer (token --all): a token for all the customer's
+ * reports, with o->token's identity and lifetime; res receives what the
+ * token is good for (tokenId, expiration, reports), never the token.
+ */
+const struct pbi_err	*pbi_token_check(struct pbi_prov *,
+			    const char *slug, const struct pbi_cust_opts *o,
+			    struct json_object *res);
 
 #endif /* PBI_PROVISION_H */

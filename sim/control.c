@@ -1,10 +1,12 @@
 /*
  * control.c: the control endpoints under /_sim/ (pbisim(1) CONTROL
  * ENDPOINTS): the state, the request log, faults, the clock, reset, the
- * user's side of a device code, and health.  They are neither faulted
+ * user's side of a device code, the consumer's side of an embed token,
+ * and health.  They are neither faulted
  * nor logged.
  */
 #include "sim/sim.h"
+#include "sim/pbi.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,9 @@ sim_control_route(struct req *r)
 		g.f = g.f0;
 		sim_faults_reset_limits();
 		sim_reply_empty(r, 204);
+	} else if (strcmp(name, "embed") == 0 &&
+	    strcmp(r->method, "POST") == 0) {
+		sim_pbi_embed_check(r);
 	} else if (strcmp(name, "devicecode") == 0 &&
 	    strcmp(r->method, "POST") == 0) {
 		sim_entra_devicecode_control(r);

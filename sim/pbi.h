@@ -46,9 +46,14 @@ void		 sim_ws_datasets(struct req *, struct json_object *ws,
 void		 sim_pbi_gateways(struct req *);
 
 /* pbi_embed.c */
-void		 sim_pbi_generate_v1(struct req *, const char *rid,
-		    const char *did);
+void		 sim_pbi_generate_v1(struct req *, struct json_object *ws,
+		    const char *rid, const char *did,
+		    struct json_object *dash, struct json_object *tile);
 void		 sim_pbi_generate_v2(struct req *);
+void		 sim_pbi_embed_check(struct req *);
+
+/* pbi_dashboards.c */
+void		 sim_pbi_dashboards(struct req *, struct json_object *ws);
 
 /* pbi_groups.c */
 void		 sim_pbi_groups_list(struct req *);

@@ -356,7 +356,7 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 	}
 	if (r->nseg == 6 && strcmp(r->seg[5], "GenerateToken") == 0 &&
 	    strcmp(r->method, "POST") == 0) {
-		sim_pbi_generate_v1(r, NULL, NULL);
+		sim_pbi_generate_v1(r, ws, NULL, NULL, NULL, NULL);
 		return;
 	}
 	if ((rep = sim_find_ci(reps, "id", r->seg[5])) == NULL) {
@@ -388,7 +388,8 @@ sim_pbi_reports(struct req *r, struct json_object *ws)
 		free(bytes);
 	} else if (op != NULL && strcmp(op, "GenerateToken") == 0 &&
 	    strcmp(r->method, "POST") == 0) {
-		sim_pbi_generate_v1(r, pj_str(rep, "id"), NULL);
+		sim_pbi_generate_v1(r, ws, pj_str(rep, "id"), NULL, NULL,
+		    NULL);
 	} else if (op != NULL && strcmp(op, "Clone") == 0 &&
 	    strcmp(r->method, "POST") == 0) {
 		b = sim_body_json(r);
@@ -648,7 +649,8 @@ sim_ws_datasets(struct req *r, struct json_object *ws, int coll)
 		b = sim_body_json(r);
 		update_datasources(r, ds, pj_arr(b, "updateDetails"));
 	} else if (op && strcmp(op, "GenerateToken") == 0 && !coll) {
-		sim_pbi_generate_v1(r, NULL, pj_str(ds, "id"));
+		sim_pbi_generate_v1(r, ws, NULL, pj_str(ds, "id"), NULL,
+		    NULL);
 	} else if (op && strcmp(op, "refreshes") == 0 && !coll) {
 		refs = sim_arr(ds, "_refreshes");
 		if (strcmp(r->method, "POST") == 0) {

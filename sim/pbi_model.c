@@ -202,11 +202,11 @@ sim_ws_report_json(struct json_object *ws, struct json_object *rep, int coll)
 void
 sim_ws_normalize(struct json_object *ws, int coll, const char *basedir)
 {
-	struct json_object	*a, *e, *n, *ds, *reps, *dss;
+	struct json_object	*a, *e, *n, *ds, *reps, *dss, *dbs, *tiles, *tl;
 	char			 id[37], path[4096], ts[40];
 	const char		*s, *owner;
 	char			*bytes = NULL, *key;
-	size_t			 i, len;
+	size_t			 i, j, len;
 
 	if (pj_str(ws, coll ? "workspaceId" : "id") == NULL) {
 		sim_guid(id);
@@ -220,7 +220,9 @@ sim_ws_normalize(struct json_object *ws, int coll, const char *basedir)
 		pj_add_bool(ws, "isReadOnly", pj_bool(ws, "isReadOnly", 0));
 		pj_add_bool(ws, "isOnDedicatedCapacity",
 		    pj_str(ws, "capacityId") != NULL);
-		pj_add_str(ws, "type", "Workspace");
+		/* "My workspace" only when the seed says so */
+		pj_add_str(ws, "type", sim_streq_ci(pj_str(ws, "type"),
+		    "PersonalGroup") ? "PersonalGroup" : "Workspace");
 		if (pj_str(ws, "name") == NULL)
 			pj_add_str(ws, "name", pj_str(ws, "id"));
 		a = pj_arr(ws, "users");
@@ -319,6 +321,28 @@ sim_ws_normalize(struct json_object *ws, int coll, const char *basedir)
 	}
 	json_object_object_del(ws, "reports");
 	sim_arr(ws, "_imports");
+	if (coll)
+		return;
+	/* Dashboards and their tiles come from the seed only. */
+	a = pj_arr(ws, "dashboards");
+	dbs = sim_arr(ws, "_dashboards");
+	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		n = json_object_new_object();
+		pj_add_str(n, "id", pj_str(e, "id") ? pj_str(e, "id") :
+		    (sim_guid(id), id));
+		pj_add_str(n, "displayName", pj_str(e, "displayName") ?
+		    pj_str(e, "displayName") : "dashboard");
+		tiles = sim_arr(n, "_tiles");
+		for (j = 0; j < pj_len(pj_arr(e, "tiles")); j++) {
+			tl = sim_pub(pj_idx(pj_arr(e, "tiles"), j), 0);
+			if (pj_str(tl, "id") == NULL)
+				pj_add_str(tl, "id", (sim_guid(id), id));
+			json_object_array_add(tiles, tl);
+		}
+		json_object_array_add(dbs, n);
+	}
+	json_object_object_del(ws, "dashboards");
 }
 
 static void

@@ -62,6 +62,13 @@ static const struct sim_route myorg_routes[] = {
 	{ "groups/*/datasets/*/Default.UpdateParameters", "POST", "POST" },
 	{ "groups/*/datasets/*/GenerateToken", "POST", "POST" },
 	{ "groups/*/datasets/*/refreshes", "GET, POST", "GET, POST" },
+	{ "groups/*/dashboards", "GET, POST", "GET, POST" },
+	{ "groups/*/dashboards/*", "GET, DELETE", "GET, DELETE" },
+	{ "groups/*/dashboards/*/GenerateToken", "POST", "POST" },
+	{ "groups/*/dashboards/*/tiles", "GET", "GET" },
+	{ "groups/*/dashboards/*/tiles/*", "GET", "GET" },
+	{ "groups/*/dashboards/*/tiles/*/GenerateToken", "POST", "POST" },
+	{ "groups/*/dashboards/*/tiles/*/Clone", "POST", "POST" },
 	{ "profiles", "GET, POST", "GET, POST" },
 	{ "profiles/*", "GET, PUT, DELETE", "GET, PUT, DELETE" },
 	{ "capacities", "GET", "GET" },
@@ -169,6 +176,8 @@ sim_pbi_route(struct req *r)
 				sim_pbi_no_method(r, "GET, POST");
 		} else if (strcmp(s4, "reports") == 0)
 			sim_pbi_reports(r, ws);
+		else if (strcmp(s4, "dashboards") == 0)
+			sim_pbi_dashboards(r, ws);
 		else if (strcmp(s4, "datasets") == 0) {
 			if (strcmp(r->method, "GET") != 0 &&
 			    sim_ws_access(r, ws) < R_CONTRIB)

@@ -255,6 +255,23 @@ run_examples() {
 	[ "$(state '[.applications[] | select(.displayName == "Contoso Embedded")] | length')" = 1 ]
 }
 
+@test "pbictl-token.1 EXAMPLES" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	demo_ledger
+	as_app
+	# acme's reports: sales, and regions, on a dataset with row-level
+	# security (role Region); globex has sales only.
+	cp "$T/pbix/rls.pbix" "$T/work/regions.pbix"
+	pbictl -q onboard acme --report "$T/pbix/sales.pbix" \
+	    --report "$T/work/regions.pbix" >/dev/null
+	pbictl -q onboard globex --report "$T/pbix/sales.pbix" >/dev/null
+	run_examples pbictl-token.1
+	# Each example minted its token: four for acme, one for globex.
+	[ "$(count POST '^/v1.0/myorg/GenerateToken$')" = 5 ]
+	[ "$(state '[.embedTokens[].identities[].username] | unique | join(",")')" = \
+	    alice@acme.example,check@contoso.example ]
+}
+
 @test "pbisim.1 EXAMPLES" {
 	run_examples pbisim.1 --session
 	grep -q '^{"token_type":"Bearer",' "$T/examples.out"

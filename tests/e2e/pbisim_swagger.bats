@@ -96,6 +96,10 @@ seed_powerbi() {
 	    --arg datasourceId "$src" --arg profileId "$prof" \
 	    --arg scanId "$scan" --arg capacityId "$CAP_OK" \
 	    --arg user "user@$DOMAIN" --arg pageName ReportSection \
+	    --arg seedGroup "$WS1" \
+	    --arg dashboardId da000000-0000-4000-8000-000000000001 \
+	    --arg dashboardDoomed da000000-0000-4000-8000-000000000002 \
+	    --arg tileId d1e00000-0000-4000-8000-000000000001 \
 	    --arg unknownId 00000000-0000-4000-8000-0000000000aa \
 	    --arg pbixDir "$PBIX" \
 	    '$ARGS.named' >"$1"
