@@ -11,6 +11,7 @@
 #                      run (MUST_RUN) is a failure
 #   BATS_TEST_TIMEOUT  seconds one bats test may take (default 120)
 #   SUITE_TIMEOUT      seconds one suite may take (default 1800)
+#   RUN_JOBS           suites run at once (default 4)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -22,7 +23,8 @@ skip=0
 MUST_RUN="pbisim_swagger.bats pbisim_msal.bats"
 : "${BATS_TEST_TIMEOUT:=120}"
 : "${SUITE_TIMEOUT:=1800}"
-export BATS_TEST_TIMEOUT
+: "${RUN_JOBS:=4}"
+export BATS_TEST_TIMEOUT SUITE_TIMEOUT
 
 # count NAME FILE RC [MUST]: add the TAP results of FILE.  "ok N # skip"
 # is a skip, not a pass; a skip in a suite that must run (MUST set) is a
@@ -67,20 +69,39 @@ must() {
 	esac
 }
 
+# The suites run RUN_JOBS at a time (they mostly wait on pbisim's
+# latencies and on timeouts, not on the processor); results are counted
+# in order once all are done.
+n=0
 for b in "$@"; do
 	for t in "$b"/tests/test_*; do
 		[ -x "$t" ] || continue
-		CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$SUITE_TIMEOUT" \
-		    "$t" >"$out/unit" 2>&1
-		count "$b/${t##*/}" "$out/unit" $?
+		n=$((n + 1))
+		printf '%s unit %s %s\n' "$n" "$b" "$t"
 	done
 	for t in tests/e2e/*.bats; do
-		PBICTL="$top/$b/pbictl" PBISIM="$top/$b/pbisim" \
-		    timeout -k 10 "$SUITE_TIMEOUT" bats --tap "$t" \
-		    >"$out/e2e" 2>&1
-		count "$b/e2e/${t##*/}" "$out/e2e" $? "$(must "${t##*/}")"
+		n=$((n + 1))
+		printf '%s e2e %s %s\n' "$n" "$b" "$t"
 	done
-done
+done >"$out/jobs"
+OUT=$out TOP=$top xargs -P "$RUN_JOBS" -L 1 sh -c '
+	case $2 in
+	unit)	CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$SUITE_TIMEOUT" \
+		    "$4" >"$OUT/$1.tap" 2>&1 ;;
+	e2e)	PBICTL="$TOP/$3/pbictl" PBISIM="$TOP/$3/pbisim" \
+		    timeout -k 10 "$SUITE_TIMEOUT" bats --tap "$4" \
+		    >"$OUT/$1.tap" 2>&1 ;;
+	esac
+	echo $? >"$OUT/$1.rc"' sh <"$out/jobs"
+while read -r id kind b t; do
+	rc=$(cat "$out/$id.rc" 2>/dev/null || echo 1)
+	if [ "$kind" = unit ]; then
+		count "$b/${t##*/}" "$out/$id.tap" "$rc"
+	else
+		count "$b/e2e/${t##*/}" "$out/$id.tap" "$rc" \
+		    "$(must "${t##*/}")"
+	fi
+done <"$out/jobs"
 
 : >"$out/man"
 n=0
