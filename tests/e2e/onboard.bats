@@ -526,7 +526,7 @@ delete_workspace() {
 	"$PBICTL" -q onboard acme beta gamma --report "$T/pbix/sales.pbix" >/dev/null 2>&1 &
 	pid=$!
 	# It holds the lock once it has journalled its first intent.
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		n=$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'intent'" 2>/dev/null || echo 0)
 		[ "$n" -gt 0 ] && break
 		sleep 0.1

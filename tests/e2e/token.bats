@@ -248,7 +248,7 @@ lifetime_run() {
 	sim_post /_sim/faults '{"latencyMs":700,"match":"GET /v1.0/myorg/groups/"}' >/dev/null
 	N=$(requests length)
 	(
-		for i in $(seq 100); do
+		for i in $(seq 400); do
 			if requests "[.[$N:][] | select(.path | endswith(\"/oauth2/v2.0/token\"))] | length > 0" | grep -q true; then
 				sim_post /_sim/clock '{"advanceSeconds":3300}' >/dev/null
 				exit 0
@@ -370,7 +370,7 @@ lifetime_run() {
 	holder=$!
 	exec 7>"$T/hold"
 	echo "BEGIN; SELECT 'held' FROM settings LIMIT 1;" >&7
-	for i in $(seq 100); do
+	for i in $(seq 400); do
 		grep -q held "$T/held" && break
 		sleep 0.05
 	done
@@ -428,7 +428,7 @@ lifetime_run() {
 	sim_post /_sim/faults '{"importSeconds":4}' >/dev/null
 	"$PBICTL" -q publish "$T/pbix/sales-v2.pbix" --name sales --all >/dev/null 2>&1 &
 	pid=$!
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		n=$(q "SELECT count(*) FROM journal WHERE state = 'intent'" 2>/dev/null || echo 0)
 		[ "$n" -gt 0 ] && break
 		sleep 0.1
