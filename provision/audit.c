@@ -22,29 +22,12 @@
 #include <strings.h>
 #include <time.h>
 
-#define SCAN_BATCH	100	/* workspaces a scan may take (3.9) */
-#define MODIFIED_MIN	(31 * 60)	/* modifiedSince: 30 min ... */
-#define MODIFIED_MAX	(30 * 86400 - 600)	/* ... to 30 days ago */
-#define CLOCK_MARGIN	600	/* for clocks that disagree */
-
-struct audit {
-	struct pbi_prov			*p;
-	const struct pbi_audit_opts	*o;
-	struct json_object		*view;		/* the ledger's */
-	struct json_object		*svc;		/* snapshot.service */
-	struct json_object		*unchecked;	/* [{what, why}] */
-	struct json_object		*audited;	/* ledger customers */
-	struct json_object		*probes;
-	char				 sp[64];	/* our SP's object id */
-	int				 app;		/* we are that SP */
-	int				 profiles;	/* isolation profile */
-	char				 why[512];	/* of the mode */
-};
+#include "audit_int.h"
 
 /* Note that what could not be checked, and why (err, copied). */
-static void
-unchecked(struct json_object *list, const char *what, const struct pbi_err *err,
-    const char *why)
+void
+audit_unchecked(struct json_object *list, const char *what,
+    const struct pbi_err *err, const char *why)
 {
 	struct json_object	*o = json_object_new_object();
 	char			 msg[1024];
@@ -55,8 +38,8 @@ unchecked(struct json_object *list, const char *what, const struct pbi_err *err,
 }
 
 /* "2026-11-22T13:19:19Z" (or with fractions) as a time, or -1. */
-static time_t
-iso_time(const char *s)
+time_t
+audit_iso_time(const char *s)
 {
 	struct tm	 tm;
 
@@ -84,8 +67,8 @@ lkey(const char *id, char k[64])
 }
 
 /* Put v (taken over) under lower(id) in map. */
-static void
-map_put(struct json_object *map, const char *id, struct json_object *v)
+void
+audit_map_put(struct json_object *map, const char *id, struct json_object *v)
 {
 	char	 k[64];
 
@@ -96,20 +79,20 @@ map_put(struct json_object *map, const char *id, struct json_object *v)
 }
 
 /* Every item of list (objects with "id") under lower(id) in a new map. */
-static struct json_object *
-id_map(struct json_object *list)
+struct json_object *
+audit_id_map(struct json_object *list)
 {
 	struct json_object	*m = json_object_new_object();
 	size_t			 i;
 
 	for (i = 0; i < pj_len(list); i++)
-		map_put(m, pj_str(pj_idx(list, i), "id"),
+		audit_map_put(m, pj_str(pj_idx(list, i), "id"),
 		    json_object_get(pj_idx(list, i)));
 	return m;
 }
 
-static struct json_object *
-by_id(struct json_object *map, const char *id)
+struct json_object *
+audit_by_id(struct json_object *map, const char *id)
 {
 	struct json_object	*v = NULL;
 	char			 k[64];
@@ -217,23 +200,24 @@ identity(struct audit *a)
 	json_object_put(sp);
 	free(client);
 	if (err != NULL)
-		unchecked(a->unchecked, "which members are the app's service "
+		audit_unchecked(a->unchecked, "which members are the app's service "
 		    "principal", err, NULL);
 	return NULL;
 }
 
 /* A workspace of the service into the snapshot, merged by id. */
-static void
-add_ws(struct audit *a, struct json_object *map, struct json_object *ws)
+void
+audit_add_ws(struct audit *a, struct json_object *map,
+    struct json_object *ws)
 {
-	struct json_object	*old = by_id(map, pj_str(ws, "id"));
+	struct json_object	*old = audit_by_id(map, pj_str(ws, "id"));
 
 	if (pj_str(ws, "id") == NULL || old == ws)
 		return;
 	if (old == NULL) {
 		json_object_array_add(pj_arr(a->svc, "workspaces"),
 		    json_object_get(ws));
-		map_put(map, pj_str(ws, "id"), json_object_get(ws));
+		audit_map_put(map, pj_str(ws, "id"), json_object_get(ws));
 		return;
 	}
 	/* What one read added (users, reports, datasets) joins the rest. */
@@ -299,7 +283,7 @@ read_customer(struct audit *a, size_t i, void *arg)
 	if (prof != NULL) {
 		/* Everything the profile reaches: its own, and any other. */
 		if ((err = pb_groups(a->p->svc, prof, &groups)) != NULL) {
-			unchecked(r->unchecked, what, err, NULL);
+			audit_unchecked(r->unchecked, what, err, NULL);
 			return;
 		}
 		r->reach = json_object_new_array();
@@ -326,7 +310,7 @@ read_customer(struct audit *a, size_t i, void *arg)
 		if (err != NULL) {
 			snprintf(what, sizeof(what), "workspace %s of customer "
 			    "'%s'", wid, slug);
-			unchecked(r->unchecked, what, err, NULL);
+			audit_unchecked(r->unchecked, what, err, NULL);
 			return;
 		}
 	}
@@ -349,7 +333,7 @@ read_customer(struct audit *a, size_t i, void *arg)
 	r->ws = ws;
 	return;
 fail:
-	unchecked(r->unchecked, what, err, NULL);
+	audit_unchecked(r->unchecked, what, err, NULL);
 	json_object_put(ws);
 }
 
@@ -369,7 +353,7 @@ read_orphan(struct audit *a, size_t i, void *arg)
 	    NULL) {
 		snprintf(what, sizeof(what), "the workspaces of profile %s",
 		    pj_str(r->c, "id"));
-		unchecked(r->unchecked, what, err, NULL);
+		audit_unchecked(r->unchecked, what, err, NULL);
 		return;
 	}
 	r->reach = json_object_new_array();
@@ -392,9 +376,9 @@ merge_reads(struct audit *a, struct ws_read *r, size_t n,
 
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < pj_len(r[i].seen); k++)
-			add_ws(a, map, pj_idx(r[i].seen, k));
+			audit_add_ws(a, map, pj_idx(r[i].seen, k));
 		if (r[i].ws != NULL)
-			add_ws(a, map, r[i].ws);
+			audit_add_ws(a, map, r[i].ws);
 		if (r[i].reach != NULL) {
 			e = json_object_new_object();
 			pj_add_str(e, "profile", orphan ? pj_str(r[i].c, "id") :
@@ -432,25 +416,25 @@ collect_workspaces(struct audit *a)
 	map = json_object_new_object();
 	if (a->profiles) {
 		if ((err = pb_profiles(a->p->svc, &x)) != NULL)
-			unchecked(a->unchecked, "the service principal's "
+			audit_unchecked(a->unchecked, "the service principal's "
 			    "profiles", err, NULL);
 		else
 			pj_add(a->svc, "profiles", x);
 	}
 	if ((err = pb_capacities(a->p->svc, NULL, &x)) != NULL)
-		unchecked(a->unchecked, "the capacities", err, NULL);
+		audit_unchecked(a->unchecked, "the capacities", err, NULL);
 	else
 		pj_add(a->svc, "capacities", x);
 	/* The principal itself: in profile mode it should reach none. */
 	if ((err = pb_groups(a->p->svc, NULL, &x)) != NULL)
-		unchecked(a->unchecked, "the workspaces of the service "
+		audit_unchecked(a->unchecked, "the workspaces of the service "
 		    "principal", err, NULL);
 	else {
 		e = json_object_new_object();
 		pj_add(e, "profile", NULL);
 		pj_add(e, "workspaces", json_object_new_array());
 		for (i = 0; i < pj_len(x); i++) {
-			add_ws(a, map, pj_idx(x, i));
+			audit_add_ws(a, map, pj_idx(x, i));
 			json_object_array_add(pj_arr(e, "workspaces"),
 			    json_object_new_string(pj_str(pj_idx(x, i), "id") ?
 			    pj_str(pj_idx(x, i), "id") : ""));
@@ -460,7 +444,7 @@ collect_workspaces(struct audit *a)
 	}
 	/* Each audited customer with something to read. */
 	todo = json_object_new_array();
-	known = id_map(pj_arr(a->svc, "profiles"));
+	known = audit_id_map(pj_arr(a->svc, "profiles"));
 	for (i = 0; i < pj_len(a->audited); i++) {
 		e = pj_idx(a->audited, i);
 		if (pj_obj(e, "workspace") == NULL && (!a->profiles ||
@@ -468,7 +452,7 @@ collect_workspaces(struct audit *a)
 			continue;
 		/* A profile that is gone is a finding; nothing to read. */
 		if (a->profiles && pj_obj(e, "profile") != NULL &&
-		    pj_arr(a->svc, "profiles") != NULL && by_id(known,
+		    pj_arr(a->svc, "profiles") != NULL && audit_by_id(known,
 		    pj_path_str(e, "profile.id")) == NULL)
 			continue;
 		json_object_array_add(todo, json_object_get(e));
@@ -489,12 +473,12 @@ collect_workspaces(struct audit *a)
 	/* Profiles no ledger row knows: what do they reach? */
 	if (a->profiles && a->o->customers == NULL &&
 	    pj_arr(a->svc, "profiles") != NULL) {
-		known = id_map(pj_arr(a->view, "profiles"));
+		known = audit_id_map(pj_arr(a->view, "profiles"));
 		orph = json_object_new_array();
 		x = pj_arr(a->svc, "profiles");
 		for (i = 0; i < pj_len(x); i++) {
 			e = pj_idx(x, i);
-			if (by_id(known, pj_str(e, "id")) == NULL)
+			if (audit_by_id(known, pj_str(e, "id")) == NULL)
 				json_object_array_add(orph,
 				    json_object_get(e));
 		}
@@ -509,310 +493,6 @@ collect_workspaces(struct audit *a)
 		json_object_put(orph);
 		json_object_put(known);
 	}
-	json_object_put(map);
-	return NULL;
-}
-
-/* ---------------------------------------------------------------- */
-/* Admin mode */
-
-/*
- * What the ledger knows that workspace ws's datasets connect to, and
- * since when (*since); NULL if it does not know all of them.  The
- * scanner's last answer, or the records of their publishes.
- */
-static struct json_object *
-known_sources(struct json_object *scans,
-    struct json_object *c, struct json_object *ws, time_t *since)
-{
-	struct json_object	*dss = pj_arr(ws, "datasets"), *have, *known;
-	struct json_object	*out, *d, *k;
-	time_t			 t, best = -1;
-	size_t			 i;
-
-	*since = -1;
-	have = pj_obj(scans, pj_str(ws, "id"));
-	if (have != NULL) {
-		known = id_map(pj_arr(have, "datasets"));
-		for (i = 0; i < pj_len(dss); i++)
-			if (by_id(known, pj_str(pj_idx(dss, i), "id")) == NULL)
-				break;
-		if (i == pj_len(dss) && pj_len(dss) ==
-		    pj_len(pj_arr(have, "datasets"))) {
-			*since = iso_time(pj_str(have, "scannedAt"));
-			json_object_put(known);
-			return json_object_get(pj_arr(have, "datasets"));
-		}
-		json_object_put(known);
-	}
-	/* The publishes recorded each dataset's sources: all of them? */
-	known = id_map(pj_arr(c, "datasets"));
-	out = json_object_new_array();
-	for (i = 0; i < pj_len(dss); i++) {
-		if ((k = by_id(known, pj_str(pj_idx(dss, i), "id"))) == NULL ||
-		    (t = iso_time(pj_str(k, "recordedAt"))) < 0) {
-			json_object_put(out);
-			json_object_put(known);
-			return NULL;
-		}
-		if (best < 0 || t < best)
-			best = t;
-		d = json_object_new_object();
-		pj_add_str(d, "id", pj_str(k, "id"));
-		pj_add(d, "datasources", json_object_get(pj_arr(k,
-		    "datasources")));
-		json_object_array_add(out, d);
-	}
-	json_object_put(known);
-	*since = best;
-	return out;
-}
-
-/* Wait for scan id to succeed; *res receives its result. */
-static const struct pbi_err *
-scan_wait(struct audit *a, const char *id, struct json_object **res)
-{
-	const struct pbi_err	*err;
-	struct json_object	*st = NULL;
-	const char		*s;
-	int64_t			 end, wait = 200;
-
-	end = pbi_now_ms() + prov_env_ms("PBICTL_SCAN_TIMEOUT", 300);
-	for (;;) {
-		if ((err = pb_scan_status(a->p->svc, id, &st)) != NULL)
-			return err;
-		s = pj_str(st, "status");
-		if (s != NULL && strcmp(s, "Succeeded") == 0)
-			break;
-		if (s != NULL && strcmp(s, "Failed") == 0) {
-			err = pbi_err(PBI_ERR_HTTP, "scan %s failed: %.300s",
-			    id, pj_path_str(st, "error.message") ?
-			    pj_path_str(st, "error.message") : "no reason");
-			json_object_put(st);
-			return err;
-		}
-		json_object_put(st);
-		st = NULL;
-		if (pbi_now_ms() + wait > end)
-			return pbi_err(PBI_ERR_DEADLINE, "scan %s is still %s",
-			    id, s ? s : "pending");
-		pbi_sleep_ms(wait);
-		if (wait < 5000)
-			wait = wait * 3 / 2;
-	}
-	json_object_put(st);
-	return pb_scan_result(a->p->svc, id, res);
-}
-
-/* The datasets of a scan result's workspace, with their targets. */
-static struct json_object *
-scanned_datasets(struct json_object *sw, struct json_object *instances)
-{
-	struct json_object	*out = json_object_new_array(), *ds, *d, *src;
-	struct json_object	*use, *t;
-	size_t			 i, j;
-
-	for (i = 0; i < pj_len(pj_arr(sw, "datasets")); i++) {
-		ds = pj_idx(pj_arr(sw, "datasets"), i);
-		d = json_object_new_object();
-		pj_add_str(d, "id", pj_str(ds, "id"));
-		pj_add(d, "datasources", json_object_new_array());
-		use = pj_arr(ds, "datasourceUsages");
-		for (j = 0; j < pj_len(use); j++) {
-			src = by_id(instances, pj_str(pj_idx(use, j),
-			    "datasourceInstanceId"));
-			if ((t = pbi_datasource_target(src)) != NULL)
-				json_object_array_add(pj_arr(d, "datasources"),
-				    t);
-		}
-		json_object_array_add(out, d);
-	}
-	return out;
-}
-
-/* Scan the workspaces of ids (at most 100); results into sources. */
-static void
-scan_batch(struct audit *a, struct json_object *ids,
-    struct json_object *sources)
-{
-	const struct pbi_err	*err;
-	struct json_object	*s = NULL, *res = NULL, *inst, *sw, *sets;
-	char			 what[128], now[32];
-	size_t			 i;
-
-	snprintf(what, sizeof(what), "what the datasets of %zu workspaces "
-	    "connect to", pj_len(ids));
-	if (a->p->dry_run) {
-		unchecked(a->unchecked, what, NULL, "a dry run starts no scan");
-		return;
-	}
-	if ((err = pb_scan_start(a->p->svc, ids, &s)) != NULL ||
-	    (err = scan_wait(a, pj_str(s, "id"), &res)) != NULL) {
-		unchecked(a->unchecked, what, err, NULL);
-		json_object_put(s);
-		return;
-	}
-	inst = json_object_new_object();
-	for (i = 0; i < pj_len(pj_arr(res, "datasourceInstances")); i++) {
-		sw = pj_idx(pj_arr(res, "datasourceInstances"), i);
-		map_put(inst, pj_str(sw, "datasourceId"), json_object_get(sw));
-	}
-	pbi_iso8601(time(NULL), now, sizeof(now));
-	for (i = 0; i < pj_len(pj_arr(res, "workspaces")); i++) {
-		sw = pj_idx(pj_arr(res, "workspaces"), i);
-		if (pj_str(sw, "id") == NULL)
-			continue;
-		sets = scanned_datasets(sw, inst);
-		json_object_object_add(sources, pj_str(sw, "id"), sets);
-		if (!a->p->dry_run && (err = pbi_ledger_scan_put(a->p->ledger,
-		    pj_str(sw, "id"), now, sets)) != NULL)
-			unchecked(a->unchecked, "the ledger's record of a "
-			    "scan", err, NULL);
-	}
-	json_object_put(inst);
-	json_object_put(res);
-	json_object_put(s);
-}
-
-/* Put what each dataset connects to into the snapshot's workspaces. */
-static void
-attach_sources(struct json_object *ws, struct json_object *sets)
-{
-	struct json_object	*map = id_map(sets), *d, *k;
-	size_t			 i;
-
-	for (i = 0; i < pj_len(pj_arr(ws, "datasets")); i++) {
-		d = pj_idx(pj_arr(ws, "datasets"), i);
-		if ((k = by_id(map, pj_str(d, "id"))) != NULL)
-			pj_add(d, "datasources", json_object_get(pj_arr(k,
-			    "datasources")));
-	}
-	json_object_put(map);
-}
-
-/*
- * What the audited customers' datasets connect to: known to the ledger
- * for the workspaces not modified since it learnt it, scanned for the
- * rest.
- */
-static void
-collect_sources(struct audit *a, struct json_object *svcmap)
-{
-	const struct pbi_err	*err;
-	struct json_object	*scans = NULL, *need, *skip, *mod = NULL;
-	struct json_object	*sources, *ws, *c, *k, *batch, *mods;
-	time_t			 now = time(NULL), since, oldest = -1, from;
-	size_t			 i, j;
-
-	if ((err = pbi_ledger_scans(a->p->ledger, &scans)) != NULL) {
-		unchecked(a->unchecked, "the ledger's record of scans", err,
-		    NULL);
-		scans = json_object_new_object();
-	}
-	need = json_object_new_array();
-	skip = json_object_new_object();	/* ws id: {since, sets} */
-	for (i = 0; i < pj_len(a->audited); i++) {
-		c = pj_idx(a->audited, i);
-		ws = by_id(svcmap, pj_path_str(c, "workspace.id"));
-		if (ws == NULL || pj_len(pj_arr(ws, "datasets")) == 0)
-			continue;
-		k = known_sources(scans, c, ws, &since);
-		if (k == NULL || since < 0 || now - since > MODIFIED_MAX) {
-			json_object_put(k);
-			json_object_array_add(need, json_object_new_string(
-			    pj_str(ws, "id")));
-			continue;
-		}
-		json_object_object_add(skip, pj_str(ws, "id"), k);
-		if (oldest < 0 || since < oldest)
-			oldest = since;
-	}
-	/* Of those the ledger knows, which changed since? */
-	if (json_object_object_length(skip) > 0) {
-		from = oldest - CLOCK_MARGIN;
-		if (now - from < MODIFIED_MIN)
-			from = now - MODIFIED_MIN;
-		if (now - from > MODIFIED_MAX)
-			from = now - MODIFIED_MAX;
-		/* Without an answer, scan them all (said if that fails). */
-		if (pb_modified_since(a->p->svc, from, &mod) != NULL)
-			mod = NULL;
-		mods = id_map(mod);
-		json_object_object_foreach(skip, wid, v) {
-			(void)v;
-			if (mod == NULL || by_id(mods, wid) != NULL)
-				json_object_array_add(need,
-				    json_object_new_string(wid));
-		}
-		json_object_put(mods);
-		json_object_put(mod);
-	}
-	sources = json_object_new_object();
-	for (i = 0; i < pj_len(need); i += SCAN_BATCH) {
-		batch = json_object_new_array();
-		for (j = i; j < pj_len(need) && j < i + SCAN_BATCH; j++)
-			json_object_array_add(batch,
-			    json_object_get(pj_idx(need, j)));
-		scan_batch(a, batch, sources);
-		json_object_put(batch);
-	}
-	json_object_object_foreach(skip, id, v2) {
-		if (!json_object_object_get_ex(sources, id, NULL))
-			json_object_object_add(sources, id,
-			    json_object_get(v2));
-	}
-	/* A scan that failed leaves its workspaces' datasets unread. */
-	json_object_object_foreach(sources, wsid, sets) {
-		if ((ws = by_id(svcmap, wsid)) != NULL &&
-		    json_object_is_type(sets, json_type_array))
-			attach_sources(ws, sets);
-	}
-	json_object_put(sources);
-	json_object_put(skip);
-	json_object_put(need);
-	json_object_put(scans);
-}
-
-static const struct pbi_err *
-collect_admin(struct audit *a, struct json_object **groups)
-{
-	const struct pbi_err	*err;
-	struct json_object	*x = NULL, *mine, *map;
-	size_t			 i;
-
-	if ((err = pb_admin_groups(a->p->svc, "users,reports,datasets",
-	    groups)) != NULL)
-		return err;
-	pj_add_bool(a->svc, "tenantWide", 1);
-	map = json_object_new_object();
-	for (i = 0; i < pj_len(*groups); i++)
-		add_ws(a, map, pj_idx(*groups, i));
-	if (a->profiles) {
-		if (a->app)
-			err = pb_profiles(a->p->svc, &x);
-		else if ((err = pb_admin_profiles(a->p->svc, &x)) == NULL) {
-			/* Only ours: those of the app's principal. */
-			mine = json_object_new_array();
-			for (i = 0; i < pj_len(x); i++)
-				if (pj_str(pj_idx(x, i), "servicePrincipalId")
-				    && strcasecmp(pj_str(pj_idx(x, i),
-				    "servicePrincipalId"), a->sp) == 0)
-					json_object_array_add(mine,
-					    json_object_get(pj_idx(x, i)));
-			json_object_put(x);
-			x = mine;
-		}
-		if (err != NULL)
-			unchecked(a->unchecked, "the service principal's "
-			    "profiles", err, NULL);
-		else
-			pj_add(a->svc, "profiles", x);
-	}
-	if ((err = pb_admin_capacities(a->p->svc, &x)) != NULL)
-		unchecked(a->unchecked, "the capacities", err, NULL);
-	else
-		pj_add(a->svc, "capacities", x);
-	collect_sources(a, map);
 	json_object_put(map);
 	return NULL;
 }
@@ -851,7 +531,7 @@ probe_one(struct audit *a, size_t i, void *arg)
 			snprintf(what, sizeof(what), "probe %s of customer "
 			    "'%s' as the profile of '%s'", k ? "token" : "read",
 			    pj_str(pr->to, "slug"), pj_str(pr->from, "slug"));
-			unchecked(pr->unchecked, what, err, "no clear answer");
+			audit_unchecked(pr->unchecked, what, err, "no clear answer");
 			continue;
 		}
 		e = json_object_new_object();
@@ -877,7 +557,7 @@ run_probes(struct audit *a)
 	size_t			 i, k, n;
 
 	if (!a->app || !a->profiles) {
-		unchecked(a->unchecked, "the probes", NULL, !a->profiles ?
+		audit_unchecked(a->unchecked, "the probes", NULL, !a->profiles ?
 		    "they act as profiles: the ledger's isolation mode is "
 		    "workspace" : "they act as profiles: they need the app's "
 		    "own credential");
@@ -885,7 +565,7 @@ run_probes(struct audit *a)
 		return;
 	}
 	if (a->p->dry_run) {
-		unchecked(a->unchecked, "the probes", NULL, "a dry run sends "
+		audit_unchecked(a->unchecked, "the probes", NULL, "a dry run sends "
 		    "no GenerateToken");
 		json_object_put(who);
 		return;
@@ -1010,7 +690,7 @@ per_customer(struct audit *a, struct json_object *findings,
 		pj_add_str(o, "workspaceName", pj_path_str(c,
 		    "workspace.name"));
 		pj_add_str(o, "profile", pj_path_str(c, "profile.id"));
-		ws = by_id(svcmap, pj_path_str(c, "workspace.id"));
+		ws = audit_by_id(svcmap, pj_path_str(c, "workspace.id"));
 		if (ws != NULL && pj_arr(ws, "users") != NULL) {
 			m = json_object_new_array();
 			for (j = 0; j < pj_len(pj_arr(ws, "users")); j++) {
@@ -1182,7 +862,7 @@ pbi_audit(struct pbi_prov *p, const struct pbi_audit_opts *o,
 	pj_add(a.svc, "reach", json_object_new_array());
 	mode = "admin";
 	if (o->mode != PBI_AUDIT_WORKSPACE) {
-		err = collect_admin(&a, &groups);
+		err = audit_collect_admin(&a, &groups);
 		if (err != NULL && o->mode == PBI_AUDIT_AUTO &&
 		    err->code == PBI_ERR_HTTP && (err->status == 401 ||
 		    err->status == 403)) {
@@ -1203,7 +883,7 @@ pbi_audit(struct pbi_prov *p, const struct pbi_audit_opts *o,
 			goto done;
 		else if (err != NULL) {
 			/* Nothing of the tenant was read: say so. */
-			unchecked(a.unchecked, "the tenant's workspaces "
+			audit_unchecked(a.unchecked, "the tenant's workspaces "
 			    "(admin/groups)", err, NULL);
 			pj_add_bool(a.svc, "tenantWide", 0);
 			err = NULL;
@@ -1243,7 +923,7 @@ pbi_audit(struct pbi_prov *p, const struct pbi_audit_opts *o,
 	    pbi_http_sent(p->svc->http) - sent0);
 	pj_add(res, "summary", s);
 	pj_add(res, "findings", json_object_get(findings));
-	svcmap = id_map(pj_arr(a.svc, "workspaces"));
+	svcmap = audit_id_map(pj_arr(a.svc, "workspaces"));
 	pj_add(res, "customers", per_customer(&a, findings, svcmap));
 	json_object_put(svcmap);
 	if (!p->dry_run) {
