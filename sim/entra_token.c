@@ -605,8 +605,9 @@ sim_entra_token(struct req *r)
 			    "(application ID URI).", scope);
 			goto done;
 		}
+		/* api-facts 1.7: Entra answers 401 to this invalid_client */
 		if (sim_dir_sp_by_appid(cid) == NULL) {
-			sim_entra_error(r, 400, "invalid_client", 7000229,
+			sim_entra_error(r, 401, "invalid_client", 7000229,
 			    "The client application %s is missing service "
 			    "principal in the tenant %s.", cid,
 			    pj_str(pj_obj(g.state, "tenant"), "id"));
