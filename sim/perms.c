@@ -1,13 +1,14 @@
 /*
  * perms.c: what a caller's token must carry for each Graph and Power BI
- * route (issue 10; api-facts 1.1, 2.2, 2.3, 3.0, 3.9, 7): the
+ * route (api-facts 1.1, 2.2, 2.3, 3.0, 3.9, 7): the
  * application permissions of the Microsoft Graph service principal
  * assigned to a client (its app token's "roles" claim), the delegated
  * scopes consented for a signed-in user ("scp") and the user's
  * directory roles ("wids").  A call without them is refused as each
  * service does: Graph 403 Authorization_RequestDenied, Power BI 401
  * PowerBINotAuthorizedException (api-facts 3.0: permission problems are
- * 401 there).  pbisim(1) "Emulator choices" lists the tables.
+ * 401 there).  pbisim(1) BEHAVIOUR lists the tables, "Emulator choices"
+ * says they are the emulator's reading of the services' references.
  */
 #include "sim/sim.h"
 
