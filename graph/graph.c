@@ -107,14 +107,46 @@ graph_app_named(struct pbi_svc *s, const char *name, struct json_object **out)
 	return err;
 }
 
+/*
+ * The delegated Microsoft Graph permissions a signed-in admin needs to
+ * set pbictl up through the app (pbictl-sp(1) PERMISSIONS): sign-in,
+ * users by name (grant --consent user:), applications and service
+ * principals, permission grants, group membership.  Ids are Microsoft
+ * Graph's published permission ids.
+ */
+static const char *const setup_scopes[] = {
+	"e1fe6dd8-ba31-4d61-89e7-88639da4683d",	/* User.Read */
+	"b340eb25-3456-403f-be2f-af7a0d370277",	/* User.ReadBasic.All */
+	"bdfbf15f-ee85-4955-8675-146e8e5296b5",	/* Application.ReadWrite.All */
+	"41ce6ca6-6826-4807-84f1-1c82854f7ee5",	/* DelegatedPermissionGrant.
+						   ReadWrite.All */
+	"f81125ac-d3b7-4573-a3b2-7099cc39df9e",	/* GroupMember.ReadWrite.All */
+	NULL
+};
+
 const struct pbi_err *
 graph_app_create(struct pbi_svc *s, const char *name, struct json_object **out)
 {
-	struct json_object	*b = json_object_new_object();
+	struct json_object	*b = json_object_new_object(), *rra, *r, *ra;
+	struct json_object	*e;
 	const struct pbi_err	*err;
+	int			 i;
 
 	pj_add_str(b, "displayName", name);
 	pj_add_str(b, "signInAudience", "AzureADMyOrg");
+	ra = json_object_new_array();
+	for (i = 0; setup_scopes[i] != NULL; i++) {
+		e = json_object_new_object();
+		pj_add_str(e, "id", setup_scopes[i]);
+		pj_add_str(e, "type", "Scope");
+		json_object_array_add(ra, e);
+	}
+	r = json_object_new_object();
+	pj_add_str(r, "resourceAppId", "00000003-0000-0000-c000-000000000000");
+	pj_add(r, "resourceAccess", ra);
+	rra = json_object_new_array();
+	json_object_array_add(rra, r);
+	pj_add(b, "requiredResourceAccess", rra);
 	err = pbi_svc_json(s, PBI_API_GRAPH, "POST", V1 "/applications", NULL,
 	    b, 0, out);
 	json_object_put(b);

@@ -29,6 +29,10 @@ const struct pbi_err	*graph_app_find(struct pbi_svc *, const char *app_id,
 /* Every application named name (a JSON array). */
 const struct pbi_err	*graph_app_named(struct pbi_svc *, const char *name,
 			    struct json_object **out);
+/*
+ * A new single-tenant application named name, its registration
+ * requesting the delegated Graph permissions pbictl's setup takes.
+ */
 const struct pbi_err	*graph_app_create(struct pbi_svc *, const char *name,
 			    struct json_object **out);
 /* addPassword: the answer holds secretText, shown once. */

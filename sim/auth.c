@@ -57,11 +57,31 @@ sim_resource_of(const char *aud)
 	return NULL;
 }
 
+/* The strings of array claim name, joined by spaces into out. */
+static void
+claim_join(struct json_object *cl, const char *name, char *out, size_t n)
+{
+	struct json_object	*a = pj_arr(cl, name);
+	size_t			 i, len = 0;
+	const char		*s;
+
+	out[0] = '\0';
+	for (i = 0; i < pj_len(a); i++) {
+		if ((s = json_object_get_string(pj_idx(a, i))) == NULL)
+			continue;
+		if (len + strlen(s) + 2 > n)
+			break;
+		len += (size_t)snprintf(out + len, n - len, "%s%s",
+		    len ? " " : "", s);
+	}
+}
+
 /*
  * Authenticate a Graph (pbi 0), Power BI (pbi 1) or ARM (pbi 2) call from
- * its bearer
- * token.  Fills r->pr.  Returns 0, or -1 after answering as the service
- * does (api-facts 3.0: Power BI 403 + x-powerbi-error-info; Graph 401).
+ * its bearer token.  Fills r->pr, with the token's scopes, app roles and
+ * directory roles (what perms.c checks).  Returns 0, or -1 after
+ * answering as the service does (api-facts 3.0: Power BI 403 +
+ * x-powerbi-error-info; Graph 401).
  */
 int
 sim_auth(struct req *r, int pbi)
@@ -120,6 +140,10 @@ sim_auth(struct req *r, int pbi)
 		goto done;
 	}
 	r->pr.exp = pj_int(cl, "exp", 0);
+	snprintf(r->pr.scp, sizeof(r->pr.scp), "%s", pj_str(cl, "scp") ?
+	    pj_str(cl, "scp") : "");
+	claim_join(cl, "roles", r->pr.roles, sizeof(r->pr.roles));
+	claim_join(cl, "wids", r->pr.wids, sizeof(r->pr.wids));
 	snprintf(r->pr.appid, sizeof(r->pr.appid), "%s",
 	    pj_str(cl, "appid") ? pj_str(cl, "appid") : "");
 	if (sim_streq_ci(pj_str(cl, "idtyp"), "user")) {

@@ -148,6 +148,93 @@ has_word(const char *list, const char *w)
 	return 0;
 }
 
+/* Add each word of list to the space-separated set out, once. */
+static void
+add_words(struct buf *out, const char *list)
+{
+	char	*copy, *p, *t, *save = NULL;
+
+	if (list == NULL)
+		return;
+	copy = strdup(list);
+	for (p = copy; (t = strtok_r(p, " ", &save)) != NULL; p = NULL) {
+		if (out->len > 0 && has_word(out->p, t))
+			continue;
+		if (out->len > 0)
+			buf_addstr(out, " ");
+		buf_addstr(out, t);
+	}
+	free(copy);
+}
+
+/*
+ * The delegated scopes the registration of app requests on resource
+ * service principal rsp (requiredResourceAccess entries of type
+ * "Scope", by id, or by value in a seed), added to out.
+ */
+static void
+requested(struct json_object *app, struct json_object *rsp, struct buf *out)
+{
+	struct json_object	*rra = pj_arr(app, "requiredResourceAccess");
+	struct json_object	*defs = pj_arr(rsp, "oauth2PermissionScopes");
+	struct json_object	*e, *ra, *a, *d;
+	size_t			 i, j, k;
+
+	for (i = 0; i < pj_len(rra); i++) {
+		e = pj_idx(rra, i);
+		if (!sim_streq_ci(pj_str(e, "resourceAppId"), pj_str(rsp,
+		    "appId")))
+			continue;
+		ra = pj_arr(e, "resourceAccess");
+		for (j = 0; j < pj_len(ra); j++) {
+			a = pj_idx(ra, j);
+			if (!sim_streq_ci(pj_str(a, "type"), "Scope"))
+				continue;
+			for (k = 0; k < pj_len(defs); k++) {
+				d = pj_idx(defs, k);
+				if (sim_streq_ci(pj_str(d, "id"), pj_str(a,
+				    "id")) || sim_streq_ci(pj_str(d, "value"),
+				    pj_str(a, "value")))
+					add_words(out, pj_str(d, "value"));
+			}
+		}
+	}
+}
+
+/*
+ * The "roles" claim of an app token of client service principal csp for
+ * resource res: the values of the resource's app roles assigned to it
+ * (appRoleAssignments).  NULL when none, as Entra then leaves it out.
+ */
+static struct json_object *
+app_roles(struct json_object *csp, const char *res)
+{
+	struct json_object	*rsp, *a, *e, *role, *out = NULL;
+	const char		*kind = sim_resource_of(res);
+	size_t			 i;
+
+	if (csp == NULL || kind == NULL || strcmp(kind, "arm") == 0)
+		return NULL;
+	rsp = sim_dir_sp_by_appid(strcmp(kind, "pbi") == 0 ? SIM_PBI_APPID :
+	    SIM_GRAPH_APPID);
+	a = pj_arr(g.state, "appRoleAssignments");
+	for (i = 0; rsp != NULL && i < pj_len(a); i++) {
+		e = pj_idx(a, i);
+		if (!sim_streq_ci(pj_str(e, "principalId"), pj_str(csp, "id")) ||
+		    !sim_streq_ci(pj_str(e, "resourceId"), pj_str(rsp, "id")))
+			continue;
+		role = sim_find_ci(pj_arr(rsp, "appRoles"), "id", pj_str(e,
+		    "appRoleId"));
+		if (role == NULL || pj_str(role, "value") == NULL)
+			continue;
+		if (out == NULL)
+			out = json_object_new_array();
+		json_object_array_add(out, json_object_new_string(pj_str(role,
+		    "value")));
+	}
+	return out;
+}
+
 /* OIDC extras of a user token response: id_token, client_info, refresh. */
 static void
 user_extras(struct req *r, struct json_object *o, const char *appid,
@@ -244,8 +331,15 @@ issue(struct req *r, const char *appid, struct json_object *user,
 		pj_add_str(c, "unique_name", pj_str(user,
 		    "userPrincipalName"));
 		pj_add_str(c, "upn", pj_str(user, "userPrincipalName"));
+		if (pj_len(pj_arr(user, "_wids")) > 0)
+			pj_add(c, "wids", json_object_get(pj_arr(user,
+			    "_wids")));
 	} else {
+		struct json_object *roles = app_roles(sp, res);
+
 		pj_add_str(c, "oid", pj_str(sp, "id"));
+		if (roles != NULL)
+			pj_add(c, "roles", roles);
 		pj_add_str(c, "sub", pj_str(sp, "id"));
 	}
 	pj_add_str(c, "tid", tid);
@@ -462,9 +556,18 @@ user_scopes(struct req *r, struct json_object *app, const char *cid,
 		granted(pj_str(csp, "id"), pj_str(rsp, "id"),
 		    pj_str(user, "id"), &have);
 	if (pj_bool(user, "_tenantAdmin", 0)) {
-		/* emulator simplification: admins consent implicitly */
-		buf_addstr(scp, dflt ? (have.len ? have.p :
-		    "user_impersonation") : names);
+		/*
+		 * Emulator simplification: an admin consents implicitly, to
+		 * the scopes asked for, or for .default to what is granted
+		 * and what the app registration requests (pbisim(1)).
+		 */
+		if (dflt) {
+			add_words(scp, have.p);
+			requested(app, rsp, scp);
+			if (scp->len == 0)
+				buf_addstr(scp, "user_impersonation");
+		} else
+			buf_addstr(scp, names);
 		buf_release(&have);
 		return 0;
 	}
@@ -605,8 +708,9 @@ sim_entra_token(struct req *r)
 			    "(application ID URI).", scope);
 			goto done;
 		}
+		/* api-facts 1.7: Entra answers 401 to this invalid_client */
 		if (sim_dir_sp_by_appid(cid) == NULL) {
-			sim_entra_error(r, 400, "invalid_client", 7000229,
+			sim_entra_error(r, 401, "invalid_client", 7000229,
 			    "The client application %s is missing service "
 			    "principal in the tenant %s.", cid,
 			    pj_str(pj_obj(g.state, "tenant"), "id"));

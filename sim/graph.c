@@ -1,6 +1,8 @@
 /*
  * graph.c: the Microsoft Graph v1.0 subset (api-facts 2): applications,
- * addPassword, servicePrincipals, oauth2PermissionGrants, group members.
+ * addPassword, servicePrincipals, oauth2PermissionGrants, group members,
+ * each call first held against the permissions its route needs
+ * (perms.c).
  */
 #include "sim/sim.h"
 
@@ -658,6 +660,8 @@ sim_graph_route(struct req *r)
 		    "request.");
 		return;
 	}
+	if (sim_graph_permitted(r) != 0)
+		return;
 	set = r->seg[1];
 	split_key(set, &key);
 	if (strcmp(set, "applications") == 0)

@@ -124,6 +124,9 @@ sim_pbi_route(struct req *r)
 	}
 	if (sim_route_check(r, 2, myorg_routes) != 0)
 		return;
+	/* a user token's delegated scopes (perms.c) */
+	if (sim_pbi_scoped(r) != 0)
+		return;
 	s2 = r->seg[2];
 	if (strcmp(s2, "groups") == 0) {
 		if (r->nseg == 3) {

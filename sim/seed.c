@@ -35,7 +35,19 @@ const char *const sim_demo_seed =
 "     \"displayName\": \"pbictl demo app\",\n"
 "     \"passwordCredentials\": [{\"displayName\": \"demo\",\n"
 "        \"secretText\": \"demo-secret-value\",\n"
-"        \"endDateTime\": \"2099-01-01T00:00:00Z\"}]}\n"
+"        \"endDateTime\": \"2099-01-01T00:00:00Z\"}],\n"
+"     \"requiredResourceAccess\": [\n"
+"       {\"resourceAppId\": \"00000003-0000-0000-c000-000000000000\",\n"
+"        \"resourceAccess\": [\n"
+"          {\"value\": \"User.Read\", \"type\": \"Scope\"},\n"
+"          {\"value\": \"User.ReadBasic.All\", \"type\": \"Scope\"},\n"
+"          {\"value\": \"Application.ReadWrite.All\", \"type\": \"Scope\"},\n"
+"          {\"value\": \"DelegatedPermissionGrant.ReadWrite.All\",\n"
+"           \"type\": \"Scope\"},\n"
+"          {\"value\": \"GroupMember.ReadWrite.All\", \"type\": \"Scope\"}]},\n"
+"       {\"resourceAppId\": \"00000009-0000-0000-c000-000000000000\",\n"
+"        \"resourceAccess\": [\n"
+"          {\"value\": \"Tenant.Read.All\", \"type\": \"Scope\"}]}]}\n"
 "  ],\n"
 "  \"servicePrincipals\": [],\n"
 "  \"groups\": [\n"
@@ -119,6 +131,15 @@ static const struct scopedef msgraph_scopes[] = {
 	{ "DelegatedPermissionGrant.ReadWrite.All",
 	    "41ce6ca6-6826-4807-84f1-1c82854f7ee5" },
 	{ "Group.ReadWrite.All", "4e46008b-f24c-477d-8fff-7bb4ec7aafe0" },
+	{ "Application.Read.All", "c79f8feb-a9db-4090-85f9-90d820caa0eb" },
+	{ "DelegatedPermissionGrant.Read.All", NULL },
+	{ "Directory.ReadWrite.All", "c5366453-9fb0-48a5-a156-24f0c49a4b84" },
+	{ "Group.Read.All", "5f8c59db-677d-491f-a6b8-5f174b11ec1d" },
+	{ "GroupMember.Read.All", "bc024368-1153-4739-b217-4326f2e966d0" },
+	{ "GroupMember.ReadWrite.All", "f81125ac-d3b7-4573-a3b2-7099cc39df9e" },
+	{ "Organization.Read.All", "4908d5b9-3fb2-4b1e-9336-1888b7937185" },
+	{ "User.ReadBasic.All", "b340eb25-3456-403f-be2f-af7a0d370277" },
+	{ "User.Read.All", "a154be20-db9c-4678-8ab7-66f6cc099a59" },
 	{ "openid", "37f7f235-527c-4136-accd-4a02d197296e" },
 	{ "offline_access", "7427e0e9-2fba-42fe-b0c0-848c9e6a8182" },
 	{ "profile", "14dad69e-099b-42c9-810b-d002981feec1" },
@@ -134,6 +155,16 @@ static const struct scopedef msgraph_roles[] = {
 	{ "DelegatedPermissionGrant.ReadWrite.All",
 	    "8e8e4742-1d95-4f68-9d56-6ee75648c72a" },
 	{ "GroupMember.ReadWrite.All", "dbaae8cf-10b5-4b86-a4a1-f871c94c6695" },
+	{ "Application.Read.All", "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30" },
+	{ "AppRoleAssignment.ReadWrite.All",
+	    "06b708a9-e830-4db3-a914-8e69da51d44f" },
+	{ "DelegatedPermissionGrant.Read.All", NULL },
+	{ "Directory.ReadWrite.All", "19dbc75e-c2e2-444c-a770-ec69d8559fc7" },
+	{ "Group.Read.All", "5b567255-7703-4780-807c-7be8301ae99b" },
+	{ "Group.ReadWrite.All", "62a82d76-70ea-41e2-9197-370581804d09" },
+	{ "GroupMember.Read.All", "98830695-27a2-44f7-8c18-0c3ebc9698f6" },
+	{ "Organization.Read.All", "498476ce-e0fe-48b0-b801-37ba7e2685c6" },
+	{ "User.Read.All", "df021288-bdef-4463-88db-98f22de89214" },
 	{ NULL, NULL }
 };
 
@@ -255,6 +286,22 @@ sim_seed_normalize(struct json_object *seed, const char *basedir)
 		    pj_str(o, "displayName") : s);
 		pj_add_str(n, "mail", s);
 		pj_add_bool(n, "_tenantAdmin", pj_bool(o, "tenantAdmin", 0));
+		/* directory roles: a tenant admin is a Global Administrator */
+		t = json_object_new_array();
+		if (pj_bool(o, "tenantAdmin", 0))
+			json_object_array_add(t, json_object_new_string(
+			    SIM_ROLE_GLOBAL_ADMIN));
+		wk = pj_arr(o, "directoryRoles");
+		for (j = 0; j < pj_len(wk); j++) {
+			const char *rid = sim_dir_role_id(
+			    json_object_get_string(pj_idx(wk, j)));
+
+			if (rid != NULL && strcmp(rid, SIM_ROLE_GLOBAL_ADMIN)
+			    != 0)
+				json_object_array_add(t,
+				    json_object_new_string(rid));
+		}
+		pj_add(n, "_wids", t);
 		pj_add_bool(n, "_mfa", pj_bool(o, "mfa", 0));
 		if ((s = pj_str(o, "password")) != NULL) {
 			sha256_hex(s, hash);

@@ -13,9 +13,10 @@
  *   entra.c entra_token.c graph.c      the services, one router each;
  *   pbi_*.c (pbi.h) collections.c      collections.c serves the Power BI
  *                                      workspace content under its API
- *   auth.c directory.c faults.c        what the services share: bearer
- *   reply.c reqlog.c                   tokens, the directory, faults and
- *                                      rate limits, envelopes, the log
+ *   auth.c perms.c directory.c         what the services share: bearer
+ *   faults.c reply.c reqlog.c          tokens and the permissions each
+ *                                      route needs, the directory, faults
+ *                                      and rate limits, envelopes, the log
  *   state.c jwt.c util.c core/json.c   g and the clock, tokens, utilities
  */
 #ifndef PBISIM_SIM_H
@@ -38,6 +39,7 @@
 #define SIM_GRAPH_APPID	"00000003-0000-0000-c000-000000000000"
 #define SIM_PBI_CTX	"http://wabi-west-europe-redirect.analysis.windows.net/v1.0/myorg/$metadata#"
 #define SIM_GRAPH_CTX	"https://graph.microsoft.com/v1.0/$metadata#"
+#define SIM_ROLE_GLOBAL_ADMIN	"62e90394-69f5-4237-9190-012177145e10"
 
 /* Growable byte buffer, always NUL terminated when non-empty. */
 struct buf {
@@ -76,6 +78,9 @@ struct principal {
 	char		 upn[256];	/* users only */
 	char		 profile[64];	/* X-PowerBI-Profile-Id, SP only */
 	int64_t		 exp;		/* token expiry, unix seconds */
+	char		 scp[2048];	/* delegated scopes, space separated */
+	char		 roles[2048];	/* app roles (app tokens), likewise */
+	char		 wids[1024];	/* directory role ids (users) */
 };
 
 #define SIM_MAXSEG	24
@@ -271,6 +276,11 @@ struct json_object *sim_dir_user_by_upn(const char *upn);
 /* auth.c */
 const char	*sim_resource_of(const char *aud);
 int		 sim_auth(struct req *, int pbi);
+
+/* perms.c */
+const char	*sim_dir_role_id(const char *name);
+int		 sim_graph_permitted(struct req *);
+int		 sim_pbi_scoped(struct req *);
 
 /* reply.c */
 

@@ -223,25 +223,96 @@ sim_iso(int64_t ms, int withms, char *out, size_t n)
 		    tm.tm_min, tm.tm_sec);
 }
 
-/* Milliseconds of an ISO 8601 UTC date or date-time, or -1. */
+/* n decimal digits at *s into *v; advances *s.  0, or -1 if not digits. */
+static int
+iso_digits(const char **s, int n, int *v)
+{
+	int	 i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if ((*s)[i] < '0' || (*s)[i] > '9')
+			return -1;
+		*v = *v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	return 0;
+}
+
+/*
+ * Milliseconds since 1970 of an ISO 8601 date "YYYY-MM-DD" or date-time
+ * "YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH:MM|-HH:MM]", or -1 when s is not
+ * one, or is out of bounds (years 1970-9999, real days of the month,
+ * hours 0-23, minutes and seconds 0-59; a leap second 60 is taken as
+ * 59).  Fixed-width fields only: no sign, no overflow, nothing after it.
+ */
 int64_t
 sim_parse_iso(const char *s)
 {
-	struct tm	 tm;
-	int		 y, mo, d, h = 0, mi = 0, se = 0;
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int	 y, mo, d, h = 0, mi = 0, se = 0, ms = 0, oh, om, off = 0;
+	int	 leap, i, sign;
+	int64_t	 days;
 
-	if (s == NULL || sscanf(s, "%d-%d-%d", &y, &mo, &d) != 3)
+	if (s == NULL || iso_digits(&s, 4, &y) != 0 || *s++ != '-' ||
+	    iso_digits(&s, 2, &mo) != 0 || *s++ != '-' ||
+	    iso_digits(&s, 2, &d) != 0)
 		return -1;
-	if (strlen(s) > 10)
-		sscanf(s + 11, "%d:%d:%d", &h, &mi, &se);
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	return (int64_t)timegm(&tm) * 1000;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && leap))
+		return -1;
+	if (*s == 'T' || *s == 't' || *s == ' ') {
+		s++;
+		if (iso_digits(&s, 2, &h) != 0 || *s++ != ':' ||
+		    iso_digits(&s, 2, &mi) != 0)
+			return -1;
+		if (*s == ':') {
+			s++;
+			if (iso_digits(&s, 2, &se) != 0)
+				return -1;
+			if (*s == '.' || *s == ',') {
+				s++;
+				for (i = 0; s[i] >= '0' && s[i] <= '9'; i++)
+					if (i < 3)
+						ms = ms * 10 + (s[i] - '0');
+				if (i == 0 || i > 9)
+					return -1;
+				for (; i < 3; i++)
+					ms *= 10;
+				while (*s >= '0' && *s <= '9')
+					s++;
+			}
+		}
+		if (h > 23 || mi > 59 || se > 60)
+			return -1;
+		if (se == 60)
+			se = 59;
+		if (*s == 'Z' || *s == 'z')
+			s++;
+		else if (*s == '+' || *s == '-') {
+			sign = *s++ == '-' ? -1 : 1;
+			if (iso_digits(&s, 2, &oh) != 0 || *s++ != ':' ||
+			    iso_digits(&s, 2, &om) != 0 || oh > 23 || om > 59)
+				return -1;
+			off = sign * (oh * 60 + om);
+		}
+	}
+	if (*s != '\0')
+		return -1;
+	/* days from 1970-01-01 to y-mo-d (proleptic Gregorian) */
+	days = 0;
+	for (i = 1970; i < y; i++)
+		days += ((i % 4 == 0 && i % 100 != 0) || i % 400 == 0) ? 366 :
+		    365;
+	for (i = 1; i < mo; i++)
+		days += mdays[i - 1] + (i == 2 && leap);
+	days += d - 1;
+	days = ((days * 24 + h) * 60 + mi - off) * 60 + se;
+	if (days < 0)
+		return -1;
+	return days * 1000 + ms;
 }
 
 static int

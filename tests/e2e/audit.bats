@@ -11,6 +11,10 @@ load cli_helper
 
 CAP2=7c1e5a3b-2d4f-4e6a-9b8c-0d1e2f3a4b5c
 PBI=https://analysis.windows.net/powerbi/api/.default
+# What the admin asks for to make breaches through the API: pbisim
+# checks a user token's delegated scopes on every route.
+R=https://analysis.windows.net/powerbi/api
+ADMIN_PBI="$R/Workspace.ReadWrite.All $R/Dataset.ReadWrite.All $R/Report.ReadWrite.All"
 ANN=ann@contoso.onmicrosoft.com
 BOB=bob@contoso.onmicrosoft.com
 
@@ -29,13 +33,13 @@ token() {
 }
 
 # admin_token [SCOPE]: the tenant admin's token (master user, through
-# the app).
+# the app), by default with the scopes of ADMIN_PBI.
 admin_token() {
 	curl -sf -XPOST "$SIM/contoso.onmicrosoft.com/oauth2/v2.0/token" \
 	    -d grant_type=password -d "client_id=$APP" \
 	    --data-urlencode "username=$ADMIN" \
 	    --data-urlencode "password=$ADMIN_PASSWORD" \
-	    --data-urlencode "scope=${1:-$PBI}" | jq -r .access_token
+	    --data-urlencode "scope=${1:-$ADMIN_PBI}" | jq -r .access_token
 }
 
 # api TOKEN PROFILE METHOD PATH [JSON]: a Power BI call as the token's

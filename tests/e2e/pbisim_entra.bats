@@ -104,6 +104,9 @@ decode() {
 	aadsts 700016
 	token_call -d grant_type=client_credentials -d "client_id=$APP3" \
 	    -d client_secret=s3cret-three --data-urlencode "scope=$PBI_SCOPE"
+	# No service principal: HTTP 401 invalid_client, as Entra answers.
+	[ "$CODE" = 401 ]
+	echo "$BODY" | jq -e '.error == "invalid_client"'
 	aadsts 7000229
 	call POST /common/oauth2/v2.0/token -d grant_type=password \
 	    -d "client_id=$APP1" -d "username=$ADMIN" -d password=AdminPass1

@@ -164,3 +164,125 @@ setup() { sim_reset; }
 	[ "$CODE" = 401 ]
 	echo "$BODY" | jq -e '.error.message | contains("expired")'
 }
+
+# claim TOKEN JQ: JQ of the token's claims.
+claim() {
+	local s
+	s=$(cut -d. -f2 <<<"$1" | tr '_-' '/+')
+	while [ $((${#s} % 4)) -ne 0 ]; do
+		s="$s="
+	done
+	base64 -d <<<"$s" | jq -c "$2"
+}
+
+# denied: the last answer is Graph's 403 Authorization_RequestDenied.
+denied() {
+	[ "$CODE" = 403 ] &&
+	    echo "$BODY" | jq -e '.error.code == "Authorization_RequestDenied" and
+	    .error.message == "Insufficient privileges to complete the operation." and
+	    (.error.innerError["request-id"] | length == 36)'
+}
+
+# The ids of the Graph app roles app one holds in the seed.
+APPRW=1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9
+GRANTRW=8e8e4742-1d95-4f68-9d56-6ee75648c72a
+MEMBERRW=dbaae8cf-10b5-4b86-a4a1-f871c94c6695
+
+@test "app tokens carry their Graph app roles; each route needs one, else 403" {
+	local d="$BATS_TEST_TMPDIR/roles" role
+	[ "$(claim "$GRAPH_TOKEN" '.roles')" = '["Application.ReadWrite.All","DelegatedPermissionGrant.ReadWrite.All","GroupMember.ReadWrite.All"]' ]
+	# App roles on Graph are no roles for Power BI.
+	[ "$(claim "$(tok_app "$APP1" s3cret-one "$PBI_SCOPE")" 'has("roles")')" = false ]
+	mkdir -p "$d"
+	jq '.appRoleAssignments = []' "$SIM_SEED" >"$d/seed.json"
+	sim_start "$d" --seed "$d/seed.json"
+	GRAPH_TOKEN=$(tok_app "$APP1" s3cret-one "$GRAPH_SCOPE")
+	[ "$(claim "$GRAPH_TOKEN" 'has("roles")')" = false ]
+	graph POST /applications '{"displayName":"no roles"}'
+	denied
+	graph GET /applications
+	denied
+	graph GET /servicePrincipals
+	denied
+	graph POST /servicePrincipals "{\"appId\":\"$APP3\"}"
+	denied
+	graph GET /oauth2PermissionGrants
+	denied
+	graph POST /oauth2PermissionGrants "{\"clientId\":\"$SP1\",\"consentType\":\"AllPrincipals\",\"resourceId\":\"$PBI_SP\",\"scope\":\"Report.Read.All\"}"
+	denied
+	graph POST "/applications(appId='$APP1')/addPassword" '{"passwordCredential":{}}'
+	denied
+	graph POST "/groups/$SECGROUP/members/\$ref" "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/$SP1\"}"
+	denied
+	graph GET "/users/$ADMIN"
+	denied
+	local st
+	st=$(curl -sf "$SIM/_sim/state")
+	sim_stop "$d"
+	jq -e '([.applications[] | select(.displayName == "no roles")] | length == 0) and
+	    (.oauth2PermissionGrants == []) and (.groups[0]._members == []) and
+	    ([.servicePrincipals[] | select(.appId == env.APP3)] | length == 0) and
+	    ([.applications[] | select(.appId == env.APP1) | .passwordCredentials[]] | length == 2)' <<<"$st"
+	# Each role opens its own routes only.
+	for role in $APPRW $GRANTRW $MEMBERRW; do
+		jq --arg r "$role" '.appRoleAssignments |= map(select(.appRoleId == $r))' \
+		    "$SIM_SEED" >"$d/seed.json"
+		sim_start "$d" --seed "$d/seed.json"
+		GRAPH_TOKEN=$(tok_app "$APP1" s3cret-one "$GRAPH_SCOPE")
+		local a g m
+		graph POST /applications '{"displayName":"one role"}'
+		a=$CODE
+		graph POST /oauth2PermissionGrants "{\"clientId\":\"$SP1\",\"consentType\":\"AllPrincipals\",\"resourceId\":\"$PBI_SP\",\"scope\":\"Report.Read.All\"}"
+		g=$CODE
+		graph POST "/groups/$SECGROUP/members/\$ref" "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/$SP1\"}"
+		m=$CODE
+		sim_stop "$d"
+		echo "$role: $a $g $m"
+		case $role in
+		$APPRW) [ "$a $g $m" = "201 403 403" ] ;;
+		$GRANTRW) [ "$a $g $m" = "403 201 403" ] ;;
+		$MEMBERRW) [ "$a $g $m" = "403 403 204" ] ;;
+		esac
+	done
+}
+
+@test "user tokens: a delegated scope to read, and a directory role to write" {
+	local d="$BATS_TEST_TMPDIR/users" tok
+	# The tenant admin is a Global Administrator and holds the scopes
+	# app one's registration requests.
+	tok=$(tok_user "$ADMIN" AdminPass1 "$GRAPH_SCOPE")
+	[ "$(claim "$tok" '.wids')" = '["62e90394-69f5-4237-9190-012177145e10"]' ]
+	[ "$(claim "$tok" '.scp')" = '"User.Read User.ReadBasic.All Application.ReadWrite.All DelegatedPermissionGrant.ReadWrite.All GroupMember.ReadWrite.All"' ]
+	GRAPH_TOKEN=$tok graph POST /applications '{"displayName":"by the admin"}'
+	[ "$CODE" = 201 ]
+	# A user with the scope but no directory role may read, not write.
+	graph POST /oauth2PermissionGrants "{\"clientId\":\"$SP1\",\"consentType\":\"Principal\",\"principalId\":\"99999999-0000-4000-8000-000000000003\",\"resourceId\":\"$GRAPH_SP\",\"scope\":\"User.Read Application.ReadWrite.All\"}"
+	[ "$CODE" = 201 ]
+	tok=$(tok_user user@sim.onmicrosoft.com UserPass1 "$GRAPH_SCOPE")
+	[ "$(claim "$tok" 'has("wids")')" = false ]
+	GRAPH_TOKEN=$tok graph GET /applications
+	[ "$CODE" = 200 ]
+	GRAPH_TOKEN=$tok graph POST /applications '{"displayName":"by a user"}'
+	denied
+	GRAPH_TOKEN=$tok graph GET /oauth2PermissionGrants
+	denied
+	GRAPH_TOKEN=$tok graph GET /me
+	[ "$CODE" = 200 ]
+	# The same user as Cloud Application Administrator may write.
+	mkdir -p "$d"
+	jq '(.users[] | select(.userPrincipalName == "user@sim.onmicrosoft.com")).directoryRoles = ["Cloud Application Administrator"]
+	    | .oauth2PermissionGrants = [{"clientId": env.SP1, "consentType": "Principal",
+	      "principalId": "99999999-0000-4000-8000-000000000003", "resourceId": env.GRAPH_SP,
+	      "scope": "User.Read Application.ReadWrite.All"}]' "$SIM_SEED" >"$d/seed.json"
+	sim_start "$d" --seed "$d/seed.json"
+	tok=$(tok_user user@sim.onmicrosoft.com UserPass1 "$GRAPH_SCOPE")
+	GRAPH_TOKEN=$tok graph POST /applications '{"displayName":"by a user"}'
+	local code=$CODE
+	# Its scope is no grant scope: that role needs DelegatedPermissionGrant.
+	GRAPH_TOKEN=$tok graph POST /oauth2PermissionGrants "{\"clientId\":\"$SP1\",\"consentType\":\"AllPrincipals\",\"resourceId\":\"$PBI_SP\",\"scope\":\"Report.Read.All\"}"
+	local gcode=$CODE
+	sim_stop "$d"
+	[ "$(claim "$tok" '.wids')" = '["158c047a-c907-4556-b7ef-446551a6b5f7"]' ]
+	[ "$code" = 201 ]
+	[ "$gcode" = 403 ]
+}

@@ -543,3 +543,47 @@ new_ws() {
 		[ -n "$(header RequestId)" ]
 	done
 }
+
+@test "user tokens need each route's delegated scope; app tokens none" {
+	local d="$BATS_TEST_TMPDIR/scp" n st out
+	PBI_TOKEN=$(tok_user "$ADMIN" AdminPass1 "$PBI_SCOPE")
+	pbi POST /groups '{"name":"by-the-admin"}'
+	[ "$CODE" = 200 ]
+	pbi GET "/admin/groups?\$top=1"
+	[ "$CODE" = 200 ]
+	# App one's registration requests workspace reads only, no
+	# Workspace.ReadWrite.All, no Tenant.Read.All.
+	mkdir -p "$d"
+	jq '(.applications[0].requiredResourceAccess[] | select(.resourceAppId == "00000009-0000-0000-c000-000000000000")).resourceAccess =
+	    [{"value": "Workspace.Read.All", "type": "Scope"}, {"value": "Report.Read.All", "type": "Scope"}]' \
+	    "$SIM_SEED" >"$d/seed.json"
+	sim_start "$d" --seed "$d/seed.json"
+	PBI_TOKEN=$(tok_user "$ADMIN" AdminPass1 "$PBI_SCOPE")
+	out=""
+	pbi GET /groups
+	out+="$CODE "
+	pbi POST /groups '{"name":"by-the-admin"}'
+	out+="$CODE "
+	echo "$BODY" | jq -e '.error.code == "PowerBINotAuthorizedException"'
+	pbi GET "/admin/groups?\$top=1"
+	out+="$CODE "
+	pbi GET "/groups/$WS_OTHER/reports"
+	out+="$CODE "
+	pbi GET "/groups/$WS_OTHER/datasets"
+	out+="$CODE "
+	pbi POST "/groups/$WS_OTHER/users" '{"identifier":"user@sim.onmicrosoft.com","groupUserAccessRight":"Viewer","principalType":"User"}'
+	out+="$CODE "
+	pbi GET /capacities
+	out+="$CODE"
+	# The app's own token carries no scopes and needs none.
+	PBI_TOKEN=$(tok_app "$APP1" s3cret-one "$PBI_SCOPE")
+	pbi POST /groups '{"name":"by-the-app"}'
+	n=$CODE
+	st=$(curl -sf "$SIM/_sim/state")
+	sim_stop "$d"
+	echo "$out / $n"
+	[ "$out" = "200 401 401 200 401 401 401" ]
+	[ "$n" = 200 ]
+	jq -e '[.workspaces[].name] | (index("by-the-admin") == null) and (index("by-the-app") != null)' <<<"$st"
+	jq -e '[.workspaces[] | select(.id == env.WS_OTHER) | ._users[].identifier] == ["admin@sim.onmicrosoft.com"]' <<<"$st"
+}

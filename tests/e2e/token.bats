@@ -9,8 +9,6 @@ bats_require_minimum_version 1.5.0
 
 load cli_helper
 
-PBI_SCOPE=https://analysis.windows.net/powerbi/api/.default
-
 setup() {
 	cli_setup
 	onboard_setup
@@ -53,14 +51,16 @@ gens() {
 }
 
 # admin METHOD PATH [JSON]: a Power BI call as the tenant admin, who is
-# an admin of the customers' workspaces; sets CODE and BODY.
+# an admin of the customers' workspaces, with the delegated scopes its
+# changes take (pbisim checks them); sets CODE and BODY.
 admin() {
-	local tok
+	local tok r=https://analysis.windows.net/powerbi/api
+	local scopes="$r/Workspace.ReadWrite.All $r/Report.ReadWrite.All $r/Dashboard.ReadWrite.All"
 	tok=$(curl -sf -XPOST "$SIM/contoso.onmicrosoft.com/oauth2/v2.0/token" \
 	    -d grant_type=password -d "client_id=$APP" \
 	    --data-urlencode "username=$ADMIN" \
 	    --data-urlencode "password=$ADMIN_PASSWORD" \
-	    --data-urlencode "scope=$PBI_SCOPE" | jq -r .access_token)
+	    --data-urlencode "scope=$scopes" | jq -r .access_token)
 	BODY=$(curl -s -w '\n%{http_code}' -X "$1" "$SIM/v1.0/myorg$2" \
 	    -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
 	    ${3:+--data "$3"})

@@ -71,6 +71,43 @@ forms_and_filters(void **state)
 	assert_int_equal(sim_parse_iso("yesterday"), -1);
 }
 
+/* ISO dates: the forms the services send, and bounds on hostile ones. */
+static void
+iso_dates(void **state)
+{
+	char	 b[40];
+
+	(void)state;
+	assert_int_equal(sim_parse_iso("1970-01-01T00:00:00Z"), 0);
+	assert_int_equal(sim_parse_iso("2024-02-29T12:34:56.789Z"),
+	    1709210096789LL);
+	assert_int_equal(sim_parse_iso("2024-02-29T14:34:56.7+02:00"),
+	    1709210096700LL);
+	assert_int_equal(sim_parse_iso("2024-02-29 12:34"), 1709210040000LL);
+	assert_int_equal(sim_parse_iso("9999-12-31T23:59:59Z"),
+	    253402300799000LL);
+	sim_iso(1709210096789LL, 1, b, sizeof(b));
+	assert_int_equal(sim_parse_iso(b), 1709210096789LL);
+	/* the date that overflowed timegm's product before bounds */
+	assert_int_equal(sim_parse_iso("-555455555-455-4555566c"), -1);
+	assert_int_equal(sim_parse_iso("99999-01-01"), -1);
+	assert_int_equal(sim_parse_iso("2147483647-12-31T23:59:59Z"), -1);
+	assert_int_equal(sim_parse_iso("1969-12-31T23:59:59Z"), -1);
+	assert_int_equal(sim_parse_iso("1970-01-01T00:30+01:00"), -1);
+	assert_int_equal(sim_parse_iso("2023-02-29"), -1);
+	assert_int_equal(sim_parse_iso("2024-13-01"), -1);
+	assert_int_equal(sim_parse_iso("2024-00-10"), -1);
+	assert_int_equal(sim_parse_iso("2024-04-31"), -1);
+	assert_int_equal(sim_parse_iso("2024-01-01T24:00:00Z"), -1);
+	assert_int_equal(sim_parse_iso("2024-01-01T23:60:00Z"), -1);
+	assert_int_equal(sim_parse_iso("2024-01-01T00:00:00Zjunk"), -1);
+	assert_int_equal(sim_parse_iso("2024-1-01"), -1);
+	assert_int_equal(sim_parse_iso("+2024-01-01"), -1);
+	assert_int_equal(sim_parse_iso("2024-01-01T00:00:00."), -1);
+	assert_int_equal(sim_parse_iso(""), -1);
+	assert_int_equal(sim_parse_iso(NULL), -1);
+}
+
 /* A stored zip of one entry, by hand. */
 static size_t
 zip1(unsigned char *b, const char *name, const char *data, int method)
@@ -165,6 +202,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(base64),
 		cmocka_unit_test(forms_and_filters),
+		cmocka_unit_test(iso_dates),
 		cmocka_unit_test(zip_reader),
 		cmocka_unit_test(jwts),
 	};
