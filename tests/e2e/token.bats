@@ -424,6 +424,7 @@ lifetime_run() {
 }
 
 @test "token works while a rollout holds the run lock" {
+	sqlite_only
 	two
 	# Imports take 4 s: the rollout outlasts what follows.
 	sim_post /_sim/faults '{"importSeconds":4}' >/dev/null

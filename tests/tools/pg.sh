@@ -17,4 +17,7 @@ trap 'stop' EXIT
 trap 'exit 2' HUP INT TERM
 bash -c '. "$1/tests/e2e/pg_helper.bash"; pg_start "$2"' sh "$top" "$dir" ||
     exit 2
+PBICTL_TEST_PG_USER=$(if [ "$(id -u)" -eq 0 ]; then echo pbitest; else
+    id -un; fi)
+export PBICTL_TEST_PG_USER
 PBICTL_TEST_LEDGER=pg PBICTL_TEST_PG_DIR=$dir "$@"
