@@ -2,8 +2,9 @@
  * each.c: a workflow over many customers, --jobs at a time.  The threads
  * share one HTTP client (one connection pool), one token cache and the
  * ledger; each customer's outcome is kept, in order, for the report.
- * On a shared (PostgreSQL) ledger each customer is worked under its own
- * lock, so that concurrent runs never work on one customer at once.
+ * On a shared (PostgreSQL) ledger a run that changes customers
+ * (lock_customers) works each under its own lock, so that concurrent
+ * runs never work on one customer at once.
  */
 #include "provision.h"
 
@@ -55,7 +56,7 @@ locked(struct each *e, const char *slug, struct json_object *r)
 	int64_t			 jid = 0;
 	int			 got;
 
-	if (e->p->dry_run || !pbi_ledger_shared(l))
+	if (e->p->dry_run || !e->p->lock_customers || !pbi_ledger_shared(l))
 		return e->fn(e->p, slug, e->o, r);
 	snprintf(name, sizeof(name), "customer:%s", slug);
 	if ((err = pbi_ledger_lock(l, name, &got)) != NULL)
