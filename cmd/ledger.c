@@ -267,7 +267,8 @@ cmd_ledger_copy(struct pbi_cmdctx *ctx, int argc, char **argv)
 		return pbi_err(PBI_ERR_USAGE, "copy: unexpected argument '%s'",
 		    argv[optind]);
 	if (dst == NULL || *dst == '\0')
-		return pbi_err(PBI_ERR_USAGE, "copy: --to names the new ledger");
+		return pbi_err(PBI_ERR_USAGE, "copy: --to names the new "
+		    "ledger");
 	if ((err = cmd_setup(ctx)) != NULL)
 		return err;
 	if (strcmp(dst, pbi_ledger_path(ctx->ledger)) == 0)

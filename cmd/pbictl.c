@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #define PBICTL_SYNOPSIS							\
-	"usage: pbictl [--ledger FILE|URI] [--cloud NAME] [-o table|json|junit] "\
-	"[--jobs N]\n"							\
-	"              [--lock-wait SECONDS] [--dry-run]\n"			\
+	"usage: pbictl [--ledger FILE|URI] [--cloud NAME] "		\
+	"[-o table|json|junit] [--jobs N]\n"				\
+	"              [--lock-wait SECONDS] [--dry-run]\n"		\
 	"              [--client-secret-file FILE] [--device-code]\n"	\
 	"              [--assertion-alg PS256|RS256] [-v] [-q] [-hV] "	\
 	"command [args]\n"

@@ -76,8 +76,8 @@ migrate_pg(struct pbi_ledger *l, const struct pbi_migration *m, int n)
 	for (;;) {
 		if ((err = db_exec(l, "BEGIN")) != NULL)
 			return err;
-		snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, 0)",
-		    PBI_LEDGER_APPID);
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, "
+		    "0)", PBI_LEDGER_APPID);
 		if ((err = db_exec(l, sql)) != NULL ||
 		    (err = db_version(l, &have)) != NULL)
 			return migrate_fail(l, "the schema", err);

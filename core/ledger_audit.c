@@ -296,7 +296,8 @@ pbi_ledger_audit_prev(struct pbi_ledger *l, const char *scope, int64_t before,
 	*out = NULL;
 	if ((err = db_rows(l, "cannot read the audits", &a,
 	    "SELECT id, started_at AS \"startedAt\", mode FROM audits "
-	    "WHERE complete = 1 AND scope IS NOT DISTINCT FROM ?1 AND (?2 <= 0 OR id < ?2) "
+	    "WHERE complete = 1 AND scope IS NOT DISTINCT FROM ?1 AND "
+	    "(?2 <= 0 OR id < ?2) "
 	    "ORDER BY id DESC LIMIT 1", "sI", scope, before)) != NULL)
 		return err;
 	if (pj_len(a) == 0) {

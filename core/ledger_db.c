@@ -601,7 +601,8 @@ db_pg_lock(struct pbi_ledger *l, const char *name, int wait, int *got)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;; tries++) {
 		if ((err = db_query(&q, l, "cannot take a lock",
-		    "SELECT pg_try_advisory_lock(CAST(?1 AS integer), hashtext(?2))", "is",
+		    "SELECT pg_try_advisory_lock(CAST(?1 AS integer), "
+		    "hashtext(?2))", "is",
 		    PBI_LEDGER_APPID, name)) != NULL)
 			return err;
 		if (db_row(&q) && db_text(&q, 0) != NULL &&
@@ -621,7 +622,8 @@ const struct pbi_err *
 db_pg_unlock(struct pbi_ledger *l, const char *name)
 {
 	return db_run(l, "cannot release a lock",
-	    "SELECT pg_advisory_unlock(CAST(?1 AS integer), hashtext(?2))", "is",
+	    "SELECT pg_advisory_unlock(CAST(?1 AS integer), "
+	    "hashtext(?2))", "is",
 	    PBI_LEDGER_APPID, name);
 }
 

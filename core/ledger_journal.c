@@ -62,7 +62,8 @@ pbi_ledger_done(struct pbi_ledger *l, int64_t id, const char *state,
 	    "'superseded by journal entry ' || ?1, finished_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE state = 'intent' "
 	    "AND id < ?1 AND (step, target) = (SELECT step, target FROM "
-	    "journal WHERE id = ?1) AND customer_id IS NOT DISTINCT FROM (SELECT customer_id "
+	    "journal WHERE id = ?1) AND customer_id IS NOT DISTINCT FROM "
+	    "(SELECT customer_id "
 	    "FROM journal WHERE id = ?1)", "I", id);
 }
 

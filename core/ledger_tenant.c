@@ -38,7 +38,8 @@ pbi_ledger_set(struct pbi_ledger *l, const char *key, const char *val)
 	    "INSERT INTO settings (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
 	    "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-	    "WHERE settings.value IS DISTINCT FROM excluded.value", "ss", key, val);
+	    "WHERE settings.value IS DISTINCT FROM excluded.value", "ss", key,
+	    val);
 }
 
 const struct pbi_err *
@@ -156,7 +157,8 @@ pbi_ledger_reports(struct pbi_ledger *l, const char *workspace_id,
 {
 	return db_rows(l, "cannot read the ledger", out,
 	    "SELECT id, name, dataset_id AS \"datasetId\", sha256, "
-	    "version, import_id AS \"importId\", published_at AS \"publishedAt\" "
+	    "version, import_id AS \"importId\", "
+	    "published_at AS \"publishedAt\" "
 	    "FROM reports WHERE workspace_id = ?1 ORDER BY name", "s",
 	    workspace_id);
 }

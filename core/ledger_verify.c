@@ -47,7 +47,8 @@ static const struct {
 	  "|| '/' || m.legacy_workspace_id || ' points at workspace ' || "
 	  "w.id || ' of another customer' FROM migrations_map m "
 	  "JOIN workspaces w ON w.id = m.workspace_id "
-	  "WHERE m.customer_id IS NOT NULL AND w.customer_id <> m.customer_id" },
+	  "WHERE m.customer_id IS NOT NULL AND "
+	  "w.customer_id <> m.customer_id" },
 	{ "warning", "SELECT 'active-without-workspace', 'active customer ''' "
 	  "|| c.slug || ''' has no active workspace' FROM customers c "
 	  "WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
@@ -119,7 +120,8 @@ versions:
 		goto done;
 	if (v != PBI_LEDGER_APPID)
 		finding(a, "error", "application-id", "not a pbictl ledger");
-	if (!db_is_pg(l) && stat(l->path, &sb) == 0 && (sb.st_mode & 077) != 0) {
+	if (!db_is_pg(l) && stat(l->path, &sb) == 0 &&
+	    (sb.st_mode & 077) != 0) {
 		snprintf(buf, sizeof(buf), "mode %04o: others may read the "
 		    "ledger (chmod 600 '%s')", (unsigned)(sb.st_mode & 07777),
 		    l->path);

@@ -117,8 +117,8 @@ helper_and_schema(void **state)
 	assert_null(db_text(&q, 3));
 	assert_false(db_row(&q));
 	assert_null(db_done(&q));
-	assert_null(db_rows(l, "cannot read", &rows, "SELECT s, i AS \"camelCase\", "
-	    "opt FROM t", ""));
+	assert_null(db_rows(l, "cannot read", &rows, "SELECT s, "
+	    "i AS \"camelCase\", opt FROM t", ""));
 	assert_string_equal(json_object_to_json_string_ext(rows,
 	    JSON_C_TO_STRING_PLAIN),
 	    "[{\"s\":\"it's\",\"camelCase\":7,\"opt\":null}]");
