@@ -19,7 +19,7 @@ ASAN_B	?= build-asan
 PKG_CONFIG ?= pkg-config
 CHECK_JOBS ?= 4
 
-PKGS	 = libcurl json-c openssl sqlite3
+PKGS	 = libcurl json-c openssl sqlite3 libpq
 SIMPKGS	 = libmicrohttpd json-c openssl
 TESTPKGS = cmocka libmicrohttpd
 
@@ -137,13 +137,15 @@ tests: all $(UNIT_BINS)
 # curl, flock, grep, jq, mandoc, openssl, ps, python3, script, sed,
 # sha256sum, sqlite3, tar, unzip (many are always installed; they are
 # named so that none is forgotten); chromium renders the audit's
-# evidence page.
+# evidence page; postgresql (its server, for the tests) and libpq-dev
+# for the team ledger.
 DEBS = gcc make pkg-config libc6-dev binutils \
        libcurl4-openssl-dev libjson-c-dev libssl-dev libsqlite3-dev \
        libmicrohttpd-dev libcmocka-dev \
        bats nodejs npm ca-certificates \
        bash bsdextrautils bsdutils coreutils curl diffutils grep jq mandoc \
-       mawk openssl procps python3 sed sqlite3 tar unzip util-linux chromium
+       mawk openssl procps python3 sed sqlite3 tar unzip util-linux chromium \
+       postgresql libpq-dev
 # A clang build also needs clang's sanitizer runtimes (a recommendation
 # of clang's, which deps.sh does not install).
 ifneq ($(findstring clang,$(notdir $(firstword $(CC)))),)

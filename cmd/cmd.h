@@ -20,6 +20,7 @@ struct pbi_cmdctx {
 	int			 jobs;
 	int			 dry_run;
 	int			 verbose;
+	int			 lock_wait;	/* --lock-wait seconds */
 	int			 quiet;
 	int			 need;		/* NEED_*, from main's table */
 	struct pbi_ledger	*ledger;	/* opened for NEED_LEDGER */
@@ -39,6 +40,8 @@ struct pbi_cmdctx {
 #define NEED_SVC	(1 << 1)	/* credentials and endpoints */
 #define NEED_LOCK	(1 << 2)	/* the run lock: it changes things */
 #define OUT_JUNIT	(1 << 3)	/* it writes -o junit */
+#define NEED_TENANT	(1 << 4)	/* a tenant-wide change: on a shared
+					   ledger, the tenant lock */
 
 /*
  * A command or verb: returns NULL on success (exit ctx->status) or the
@@ -77,6 +80,7 @@ CMD(grant_ensure);
 CMD(grant_list);
 CMD(grant_revoke);
 CMD(init);
+CMD(ledger_copy);
 CMD(ledger_export);
 CMD(ledger_log);
 CMD(ledger_status);
@@ -111,11 +115,21 @@ int	 cmd_plain(struct pbi_cmdctx *, int argc, char **argv,
  * it has parsed and checked its arguments: the ledger's path; with
  * NEED_LEDGER the ledger; with NEED_SVC credentials and endpoints from
  * the ledger (opened if it exists), the environment and the global
- * options; with NEED_LOCK the ledger's run lock (flock on LEDGER.lock),
- * so that two runs that change the tenant never interleave.  A verb that
- * only reads never takes the lock.
+ * options; with NEED_LOCK the ledger's run lock (cmd_take_lock), so
+ * that two runs that change the tenant never interleave.  A verb that
+ * only reads never takes the lock.  The ledger's trace (-v) and lock
+ * wait (--lock-wait) are configured here, before anything opens it.
  */
 const struct pbi_err *cmd_setup(struct pbi_cmdctx *);
+/*
+ * The run lock of ledger l, held until the process exits: on a SQLite
+ * ledger flock on FILE.lock; on a shared (PostgreSQL) one the tenant's
+ * advisory lock for a NEED_TENANT verb (customers are locked one by one
+ * as a run reaches them), nothing else.  A lock another run holds past
+ * --lock-wait is a PBI_ERR_REFUSED error.
+ */
+const struct pbi_err *cmd_take_lock(struct pbi_cmdctx *,
+    struct pbi_ledger *l);
 
 /* The customers a command works on, from names, a CSV file or --all. */
 struct cmd_targets {

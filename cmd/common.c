@@ -215,5 +215,7 @@ cmd_prov(struct pbi_cmdctx *ctx, struct pbi_prov *p)
 {
 	pbi_prov_init(p, ctx->svc, ctx->ledger, ctx->dry_run);
 	p->quiet = ctx->quiet;
+	/* A verb that changes customers locks each on a shared ledger. */
+	p->lock_customers = (ctx->need & NEED_LOCK) != 0;
 	return pbi_prov_load(p);
 }

@@ -117,7 +117,8 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 	/* init opens (or creates) its ledger itself: the path only. */
 	if ((err = cmd_setup(ctx)) != NULL)
 		return err;
-	if (access(ctx->ledger_path, F_OK) == -1) {
+	if (!pbi_ledger_is_uri(ctx->ledger_path) &&
+	    access(ctx->ledger_path, F_OK) == -1) {
 		if (want[0] == NULL || want[1] == NULL)
 			return pbi_err(PBI_ERR_USAGE, "a new ledger needs "
 			    "--tenant and --client-id");
@@ -127,9 +128,17 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 		if ((err = make_parent(ctx->ledger_path)) != NULL)
 			return err;
 	}
-	if ((err = pbi_ledger_open(ctx->ledger_path, PBI_LEDGER_CREATE,
+	/* A dry run creates nothing, not even a shared ledger's schema. */
+	if ((err = pbi_ledger_open(ctx->ledger_path, ctx->dry_run &&
+	    pbi_ledger_is_uri(ctx->ledger_path) ? 0 : PBI_LEDGER_CREATE,
 	    &l)) != NULL)
 		return err;
+	/* init changes the tenant's settings: a shared ledger's tenant lock. */
+	if (pbi_ledger_shared(l)) {
+		ctx->need |= NEED_TENANT;
+		if (!ctx->dry_run && (err = cmd_take_lock(ctx, l)) != NULL)
+			goto done;
+	}
 	if (pbi_ledger_created(l)) {
 		for (i = 0; i < NKEYS; i++)
 			if (want[i] == NULL)

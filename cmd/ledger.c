@@ -1,9 +1,10 @@
 /*
- * ledger.c: pbictl ledger status | export | log | verify.
+ * ledger.c: pbictl ledger status | export | log | verify | copy.
  */
 #include "cmd.h"
 
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #define LEDGER_LOG_SYNOPSIS	"pbictl ledger log [--customer NAME] " \
 				"[--limit N]\n"
 #define LEDGER_VERIFY_SYNOPSIS	"pbictl ledger verify\n"
+#define LEDGER_COPY_SYNOPSIS	"pbictl ledger copy --to FILE|URI\n"
 
 void
 usage_ledger(int status)
@@ -22,7 +24,8 @@ usage_ledger(int status)
 	fputs("usage: " LEDGER_STATUS_SYNOPSIS
 	    "       " LEDGER_EXPORT_SYNOPSIS
 	    "       " LEDGER_LOG_SYNOPSIS
-	    "       " LEDGER_VERIFY_SYNOPSIS, fp);
+	    "       " LEDGER_VERIFY_SYNOPSIS
+	    "       " LEDGER_COPY_SYNOPSIS, fp);
 	exit(status);
 }
 
@@ -215,6 +218,100 @@ cmd_ledger_verify(struct pbi_cmdctx *ctx, int argc, char **argv)
 	pj_add(o, "findings", a);
 	cmd_emit(ctx, o, print_verify);
 	json_object_put(o);
+	ctx->status = errors > 0;
+	return NULL;
+}
+
+static void
+print_copy(struct json_object *o)
+{
+	struct json_object	*c = pj_obj(o, "counts");
+	struct json_object	*v = pj_obj(o, "verify");
+
+	printf("copied ledger '%s' to '%s'\n", pj_str(o, "from"),
+	    pj_str(o, "to"));
+	json_object_object_foreach(c, table, n)
+		printf("  %-16s %lld\n", table,
+		    (long long)json_object_get_int64(n));
+	printf("verify: %lld errors, %lld warnings\n",
+	    (long long)pj_int(v, "errors", 0),
+	    (long long)pj_int(v, "warnings", 0));
+}
+
+const struct pbi_err *
+cmd_ledger_copy(struct pbi_cmdctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "to",		required_argument, NULL, 't' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL,		0,		   NULL, 0 }
+	};
+	const struct pbi_err	*err;
+	struct pbi_ledger	*to = NULL;
+	struct json_object	*counts = NULL, *a = NULL, *o, *v;
+	struct pbi_err		 saved;
+	const char		*dst = NULL;
+	size_t			 i, errors = 0;
+	int			 ch;
+
+	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (ch == 'h') {
+			printf("usage: %s", LEDGER_COPY_SYNOPSIS);
+			exit(0);
+		}
+		if (ch != 't')
+			usage_ledger(2);
+		dst = optarg;
+	}
+	if (optind < argc)
+		return pbi_err(PBI_ERR_USAGE, "copy: unexpected argument '%s'",
+		    argv[optind]);
+	if (dst == NULL || *dst == '\0')
+		return pbi_err(PBI_ERR_USAGE, "copy: --to names the new "
+		    "ledger");
+	if ((err = cmd_setup(ctx)) != NULL)
+		return err;
+	if (strcmp(dst, pbi_ledger_path(ctx->ledger)) == 0)
+		return pbi_err(PBI_ERR_USAGE, "copy: --to names the ledger "
+		    "itself");
+	if (ctx->dry_run)
+		return pbi_err(PBI_ERR_USAGE, "copy: --dry-run: nothing to "
+		    "show");
+	if ((err = pbi_ledger_open(dst, PBI_LEDGER_CREATE, &to)) != NULL)
+		return pbi_err_ctx(err, "cannot copy");
+	if ((err = pbi_ledger_copy(ctx->ledger, to, &counts)) != NULL) {
+		/* A file made for the copy goes with it; a database stays. */
+		pbi_err_copy(&saved, err);
+		if (pbi_ledger_created(to) && !pbi_ledger_is_uri(dst)) {
+			pbi_ledger_close(to);
+			to = NULL;
+			unlink(dst);
+		}
+		pbi_ledger_close(to);
+		return pbi_err_restore(&saved);
+	}
+	if ((err = pbi_ledger_verify(to, &a)) != NULL) {
+		pbi_err_copy(&saved, err);
+		json_object_put(counts);
+		pbi_ledger_close(to);
+		return pbi_err_restore(&saved);
+	}
+	for (i = 0; i < pj_len(a); i++)
+		if (strcmp(pj_str(pj_idx(a, i), "severity"), "error") == 0)
+			errors++;
+	o = json_object_new_object();
+	pj_add_str(o, "from", pbi_ledger_path(ctx->ledger));
+	pj_add_str(o, "to", pbi_ledger_path(to));
+	pj_add(o, "counts", counts);
+	v = json_object_new_object();
+	pj_add_bool(v, "ok", errors == 0);
+	pj_add_int(v, "errors", (int64_t)errors);
+	pj_add_int(v, "warnings", (int64_t)(pj_len(a) - errors));
+	pj_add(v, "findings", a);
+	pj_add(o, "verify", v);
+	cmd_emit(ctx, o, print_copy);
+	json_object_put(o);
+	pbi_ledger_close(to);
 	ctx->status = errors > 0;
 	return NULL;
 }

@@ -17,9 +17,10 @@
 #include <unistd.h>
 
 #define PBICTL_SYNOPSIS							\
-	"usage: pbictl [--ledger FILE] [--cloud NAME] [-o table|json|junit] "\
-	"[--jobs N]\n"							\
-	"              [--dry-run] [--client-secret-file FILE] [--device-code]\n"\
+	"usage: pbictl [--ledger FILE|URI] [--cloud NAME] "		\
+	"[-o table|json|junit] [--jobs N]\n"				\
+	"              [--lock-wait SECONDS] [--dry-run]\n"		\
+	"              [--client-secret-file FILE] [--device-code]\n"	\
 	"              [--assertion-alg PS256|RS256] [-v] [-q] [-hV] "	\
 	"command [args]\n"
 
@@ -36,6 +37,7 @@ static const struct option global_opts[] = {
 	{ "client-secret-file", required_argument, NULL, 'S' },
 	{ "device-code", no_argument,	   NULL, 'D' },
 	{ "assertion-alg", required_argument, NULL, 'A' },
+	{ "lock-wait",	required_argument, NULL, 'W' },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "quiet",	no_argument,	   NULL, 'q' },
 	{ "help",	no_argument,	   NULL, 'h' },	/* before only */
@@ -53,6 +55,7 @@ struct verb {
 };
 
 #define CHANGES		(NEED_LEDGER | NEED_SVC | NEED_LOCK)
+#define TENANT		(CHANGES | NEED_TENANT)
 #define READS_SVC	(NEED_LEDGER | NEED_SVC)
 
 /* In the order the usage names them. */
@@ -73,9 +76,9 @@ static const struct verb customer_verbs[] = {
 	{ NULL, NULL, 0 }
 };
 static const struct verb grant_verbs[] = {
-	{ "ensure",	cmd_grant_ensure,	CHANGES },
+	{ "ensure",	cmd_grant_ensure,	TENANT },
 	{ "list",	cmd_grant_list,		READS_SVC },
-	{ "revoke",	cmd_grant_revoke,	CHANGES },
+	{ "revoke",	cmd_grant_revoke,	TENANT },
 	{ NULL, NULL, 0 }
 };
 static const struct verb ledger_verbs[] = {
@@ -83,10 +86,11 @@ static const struct verb ledger_verbs[] = {
 	{ "export",	cmd_ledger_export,	NEED_LEDGER },
 	{ "log",	cmd_ledger_log,		NEED_LEDGER },
 	{ "verify",	cmd_ledger_verify,	NEED_LEDGER },
+	{ "copy",	cmd_ledger_copy,	NEED_LEDGER },
 	{ NULL, NULL, 0 }
 };
 static const struct verb sp_verbs[] = {
-	{ "ensure",	cmd_sp_ensure,		CHANGES },
+	{ "ensure",	cmd_sp_ensure,		TENANT },
 	{ "show",	cmd_sp_show,		READS_SVC },
 	{ NULL, NULL, 0 }
 };
@@ -116,7 +120,7 @@ static const struct {
 	{ "init", cmd_init, NULL, 0, usage_init,
 	  "create a ledger for one tenant deployment, or show its settings" },
 	{ "ledger", NULL, ledger_verbs, 0, usage_ledger,
-	  "status, export, log and verify of the local ledger" },
+	  "status, export, log, verify and copy of the ledger" },
 	{ "onboard", cmd_onboard, NULL, CHANGES, usage_onboard,
 	  "add, assign and publish for customers, one resumable pipeline" },
 	{ "publish", cmd_publish, NULL, CHANGES, usage_publish,
@@ -243,6 +247,15 @@ global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg)
 			return err;
 		ctx->jobs = (int)n;
 		break;
+	case 'W':
+		if (strcmp(arg, "0") == 0)
+			ctx->lock_wait = 0;
+		else if ((err = cmd_posint("--lock-wait", arg, 3600, &n)) !=
+		    NULL)
+			return err;
+		else
+			ctx->lock_wait = (int)n;
+		break;
 	case 'n':
 		ctx->dry_run = 1;
 		break;
@@ -348,15 +361,37 @@ cmd_plain(struct pbi_cmdctx *ctx, int argc, char **argv,
 	return optind;
 }
 
-/* Take the ledger's run lock, for good: held until the process exits. */
-static const struct pbi_err *
-take_lock(struct pbi_cmdctx *ctx)
+/*
+ * Take the ledger's run lock, for good: held until the process exits.
+ * A SQLite ledger has one lock, its file's; a shared (PostgreSQL) one
+ * locks each customer as a run reaches it (pbi_each_customer), and the
+ * tenant for a tenant-wide step (NEED_TENANT).
+ */
+const struct pbi_err *
+cmd_take_lock(struct pbi_cmdctx *ctx, struct pbi_ledger *l)
 {
-	static int	 fd = -1;
-	char		 path[4096];
+	const struct pbi_err	*err;
+	static int		 fd = -1;
+	char			 path[4096];
+	int			 got;
 
-	if (fd != -1 || ctx->dry_run || ctx->ledger == NULL)
+	if (fd != -1 || ctx->dry_run || l == NULL)
 		return NULL;
+	if (pbi_ledger_shared(l)) {
+		if (!(ctx->need & NEED_TENANT))
+			return NULL;
+		if ((err = pbi_ledger_lock(l, "tenant", &got)) != NULL)
+			return err;
+		fd = -2;
+		if (got == 0) {
+			fd = -1;
+			return pbi_err(PBI_ERR_REFUSED, "another pbictl is "
+			    "changing the tenant in ledger '%s' (waited %d s, "
+			    "--lock-wait): wait for it to finish",
+			    pbi_ledger_path(l), pbi_ledger_lock_wait(l));
+		}
+		return NULL;
+	}
 	snprintf(path, sizeof(path), "%s.lock", ctx->ledger_path);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return pbi_err_errno("cannot open '%s'", path);
@@ -385,8 +420,8 @@ make_svc(struct pbi_cmdctx *ctx)
 
 	if (ctx->svc != NULL)
 		return NULL;
-	if (ctx->ledger == NULL &&
-	    access(ctx->ledger_path, F_OK) == 0 &&
+	if (ctx->ledger == NULL && (pbi_ledger_is_uri(ctx->ledger_path) ||
+	    access(ctx->ledger_path, F_OK) == 0) &&
 	    (err = pbi_ledger_open(ctx->ledger_path, 0, &ctx->ledger)) != NULL)
 		return err;
 	if (ctx->ledger != NULL &&
@@ -417,13 +452,15 @@ cmd_setup(struct pbi_cmdctx *ctx)
 	if (ctx->ledger_path == NULL &&
 	    (ctx->ledger_path = ledger_path(ctx->ledger_opt, &err)) == NULL)
 		return err;
+	pbi_ledger_configure(ctx->verbose, ctx->lock_wait);
 	if ((ctx->need & NEED_LEDGER) && ctx->ledger == NULL &&
 	    (err = pbi_ledger_open(ctx->ledger_path, 0, &ctx->ledger)) !=
 	    NULL)
 		return err;
 	if ((ctx->need & NEED_SVC) && (err = make_svc(ctx)) != NULL)
 		return err;
-	if ((ctx->need & NEED_LOCK) && (err = take_lock(ctx)) != NULL)
+	if ((ctx->need & NEED_LOCK) &&
+	    (err = cmd_take_lock(ctx, ctx->ledger)) != NULL)
 		return err;
 	return NULL;
 }
@@ -460,6 +497,7 @@ main(int argc, char *argv[])
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.progname = "pbictl";
 	ctx.jobs = 8;
+	ctx.lock_wait = 5;
 	while ((ch = getopt_long(argc, argv, "+" GLOBAL_SHORT "hV",
 	    global_opts, NULL)) != -1)
 		if ((err = global_opt(&ctx, ch, optarg)) != NULL)

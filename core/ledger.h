@@ -1,8 +1,9 @@
 /*
- * ledger.h: the local SQLite ledger of one tenant deployment.
+ * ledger.h: the ledger of one tenant deployment: a local SQLite file,
+ * or a PostgreSQL database a team shares.
  *
  * All SQL stays behind these functions, so that provision/ never sees
- * SQLite and a second backend can be added here.  Nothing secret is ever
+ * SQLite or libpq.  Nothing secret is ever
  * stored.  See pbictl-ledger(5) for the schema.
  */
 #ifndef PBI_LEDGER_H
@@ -22,7 +23,37 @@ struct pbi_ledger;
 int			 pbi_ledger_schema(void);
 
 /*
- * Open the ledger at path: refuse a file that is not a pbictl ledger or
+ * For every ledger opened after: trace PostgreSQL connections to stderr
+ * (verbose), and how many seconds pbi_ledger_lock waits (lock_wait).
+ */
+void			 pbi_ledger_configure(int verbose, int lock_wait);
+/*
+ * Non-zero if s names a PostgreSQL ledger: postgresql://..., 
+ * postgres://... or postgres: followed by libpq keywords.
+ */
+int			 pbi_ledger_is_uri(const char *s);
+/*
+ * Non-zero for a ledger shared by concurrent runs (PostgreSQL), which
+ * locks by customer (pbi_ledger_lock) rather than as a whole.
+ */
+int			 pbi_ledger_shared(const struct pbi_ledger *);
+/*
+ * Take the named lock of a shared ledger ("customer:SLUG", "tenant"),
+ * waiting up to the configured seconds: *got 1 when taken at once, 2
+ * when taken after waiting for another run, 0 when that run still
+ * holds it.  Held until pbi_ledger_unlock or the process's end.  A
+ * SQLite ledger has its whole-file lock instead: *got is always 1.
+ */
+const struct pbi_err	*pbi_ledger_lock(struct pbi_ledger *,
+			    const char *name, int *got);
+const struct pbi_err	*pbi_ledger_unlock(struct pbi_ledger *,
+			    const char *name);
+/* The seconds pbi_ledger_lock waits. */
+int			 pbi_ledger_lock_wait(const struct pbi_ledger *);
+
+/*
+ * Open the ledger at path (a file, or a PostgreSQL URI: then refuse
+ * one carrying a password): refuse a file that is not a pbictl ledger or
  * whose schema is newer than this binary, leaving it untouched; else
  * apply pending migrations.  With PBI_LEDGER_CREATE a missing file is
  * created with mode 0600.  *out is freed with pbi_ledger_close.
@@ -57,6 +88,14 @@ const struct pbi_err	*pbi_ledger_export(struct pbi_ledger *,
 const struct pbi_err	*pbi_ledger_log(struct pbi_ledger *,
 			    const char *slug, long limit,
 			    struct json_object **out);
+/*
+ * Copy every row of from into to, which must be empty (a new ledger):
+ * the journal and the audits included, in one transaction on each side,
+ * each table's count compared.  *counts receives {"table": N, ...} (a
+ * new reference).  Works between backends both ways.
+ */
+const struct pbi_err	*pbi_ledger_copy(struct pbi_ledger *from,
+			    struct pbi_ledger *to, struct json_object **counts);
 /*
  * Integrity and invariants: a JSON array of findings
  * {"severity":"error"|"warning","check":...,"detail":...}.

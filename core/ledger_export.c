@@ -5,6 +5,8 @@
 #include "core.h"
 #include "ledger_int.h"
 
+#include <stdint.h>
+
 /* The tables, in an order that keeps references after their targets. */
 static const struct {
 	const char	*name;
@@ -42,24 +44,24 @@ pbi_ledger_status(struct pbi_ledger *l, struct json_object **out)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
 	}
 	pj_add_str(o, "path", l->path);
-	if ((err = db_long(l->db, "PRAGMA user_version", &v)) != NULL)
+	if ((err = db_version(l, &v)) != NULL)
 		goto done;
 	pj_add_int(o, "schemaVersion", v);
 	pj_add_int(o, "binarySchemaVersion", pbi_nmigrations);
-	if ((err = db_long(l->db, "PRAGMA application_id", &v)) != NULL)
+	if ((err = db_appid(l, &v)) != NULL)
 		goto done;
 	pj_add_int(o, "applicationId", v);
 	pj_add(o, "counts", counts);
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		if ((err = db_long(l->db, tables[i].count, &v)) != NULL)
+		if ((err = db_long(l, tables[i].count, &v)) != NULL)
 			goto done;
 		pj_add_int(counts, tables[i].name, v);
 	}
-	if ((err = db_long(l->db, "SELECT count(*) FROM customers WHERE "
+	if ((err = db_long(l, "SELECT count(*) FROM customers WHERE "
 	    "status = 'active'", &v)) != NULL)
 		goto done;
 	pj_add_int(o, "activeCustomers", v);
-	if ((err = db_long(l->db, "SELECT count(*) FROM journal WHERE "
+	if ((err = db_long(l, "SELECT count(*) FROM journal WHERE "
 	    "state = 'intent'", &v)) != NULL)
 		goto done;
 	pj_add_int(o, "openIntents", v);
@@ -86,7 +88,7 @@ pbi_ledger_export(struct pbi_ledger *l, struct json_object **out)
 		goto done;
 	pj_add(o, "settings", v);
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		if ((err = db_rows(l->db, "cannot read the ledger", &v,
+		if ((err = db_rows(l, "cannot read the ledger", &v,
 		    tables[i].all, "")) != NULL)
 			goto done;
 		pj_add(o, tables[i].name, v);
@@ -103,12 +105,12 @@ const struct pbi_err *
 pbi_ledger_log(struct pbi_ledger *l, const char *slug, long limit,
     struct json_object **out)
 {
-	return db_rows(l->db, "cannot read the ledger", out,
+	return db_rows(l, "cannot read the ledger", out,
 	    "SELECT * FROM (SELECT j.id, j.run_id AS run, "
 	    "c.slug AS customer, j.step, j.target, j.state, j.result, "
 	    "j.http_status AS status, j.request_id, j.error, j.started_at, "
 	    "j.finished_at FROM journal j LEFT JOIN customers c "
 	    "ON c.id = j.customer_id WHERE ?1 IS NULL OR c.slug = ?1 "
-	    "ORDER BY j.id DESC LIMIT ?2) ORDER BY id", "sI", slug,
-	    (int64_t)(limit > 0 ? limit : -1));
+	    "ORDER BY j.id DESC LIMIT ?2) AS j ORDER BY id", "sI", slug,
+	    (int64_t)(limit > 0 ? limit : INT64_MAX));
 }

@@ -16,7 +16,7 @@ pbi_ledger_intent(struct pbi_ledger *l, const char *run_id,
 	int64_t			 got = 0;
 
 	/* RETURNING: other threads insert on this connection too. */
-	if ((err = db_query(&q, l->db, "cannot journal a step",
+	if ((err = db_query(&q, l, "cannot journal a step",
 	    "INSERT INTO journal (run_id, customer_id, step, target) "
 	    "VALUES (?1, ?2, ?3, ?4) RETURNING id", "sNss", run_id,
 	    customer_id, step, target)) != NULL)
@@ -45,7 +45,7 @@ pbi_ledger_done(struct pbi_ledger *l, int64_t id, const char *state,
 	char			 msg[1024];
 
 	pbi_err_copy(&f, failure);
-	if ((err = db_run(l->db, "cannot journal an outcome",
+	if ((err = db_run(l, "cannot journal an outcome",
 	    "UPDATE journal SET state = ?2, result = ?3, "
 	    "http_status = ?4, request_id = ?5, error = ?6, finished_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1", "IssNss",
@@ -57,12 +57,13 @@ pbi_ledger_done(struct pbi_ledger *l, int64_t id, const char *state,
 	if (strcmp(state, "ok") != 0 && strcmp(state, "adopted") != 0)
 		return NULL;
 	/* This step is done: intents an interrupted run left are settled. */
-	return db_run(l->db, "cannot settle earlier intents",
+	return db_run(l, "cannot settle earlier intents",
 	    "UPDATE journal SET state = 'skipped', error = "
 	    "'superseded by journal entry ' || ?1, finished_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE state = 'intent' "
 	    "AND id < ?1 AND (step, target) = (SELECT step, target FROM "
-	    "journal WHERE id = ?1) AND customer_id IS (SELECT customer_id "
+	    "journal WHERE id = ?1) AND customer_id IS NOT DISTINCT FROM "
+	    "(SELECT customer_id "
 	    "FROM journal WHERE id = ?1)", "I", id);
 }
 
@@ -75,9 +76,9 @@ pbi_ledger_journaled(struct pbi_ledger *l, const char *step,
 
 	*yes = 0;
 	/* A create refused with 409 was someone else's name, not ours. */
-	if ((err = db_query(&q, l->db, "cannot read the journal",
+	if ((err = db_query(&q, l, "cannot read the journal",
 	    "SELECT 1 FROM journal WHERE step = ?1 AND "
-	    "(target = ?2 OR (?3 AND substr(target, 1, length(?2)) = ?2)) "
+	    "(target = ?2 OR (?3 <> 0 AND substr(target, 1, length(?2)) = ?2)) "
 	    "AND NOT (state = 'failed' AND coalesce(http_status, 0) = 409) "
 	    "LIMIT 1",
 	    "ssi", step, target, prefix)) != NULL)
@@ -91,7 +92,7 @@ const struct pbi_err *
 pbi_ledger_settle(struct pbi_ledger *l, const char *step, const char *target,
     const char *result)
 {
-	return db_run(l->db, "cannot settle a journal entry",
+	return db_run(l, "cannot settle a journal entry",
 	    "UPDATE journal SET state = 'adopted', result = ?3, "
 	    "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE "
 	    "state = 'intent' AND step = ?1 AND target = ?2", "sss", step,
@@ -107,7 +108,7 @@ pbi_ledger_open_intent(struct pbi_ledger *l, const char *step,
 
 	*id = 0;
 	note[0] = '\0';
-	if ((err = db_query(&q, l->db, "cannot read the journal",
+	if ((err = db_query(&q, l, "cannot read the journal",
 	    "SELECT id, result FROM journal WHERE step = ?1 "
 	    "AND target = ?2 AND state = 'intent' ORDER BY id DESC LIMIT 1",
 	    "ss", step, target)) != NULL)
@@ -128,6 +129,6 @@ pbi_ledger_note(struct pbi_ledger *l, int64_t id, const char *note)
 {
 	if (id == 0)
 		return NULL;
-	return db_run(l->db, "cannot note a journal entry",
+	return db_run(l, "cannot note a journal entry",
 	    "UPDATE journal SET result = ?2 WHERE id = ?1", "Is", id, note);
 }

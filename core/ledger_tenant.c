@@ -16,7 +16,7 @@ pbi_ledger_get(struct pbi_ledger *l, const char *key, char **val)
 	const char		*v;
 
 	*val = NULL;
-	if ((err = db_query(&q, l->db, "cannot read a setting",
+	if ((err = db_query(&q, l, "cannot read a setting",
 	    "SELECT value FROM settings WHERE key = ?1", "s", key)) != NULL)
 		return err;
 	if (db_row(&q) && (v = db_text(&q, 0)) != NULL &&
@@ -34,11 +34,12 @@ pbi_ledger_get(struct pbi_ledger *l, const char *key, char **val)
 const struct pbi_err *
 pbi_ledger_set(struct pbi_ledger *l, const char *key, const char *val)
 {
-	return db_run(l->db, "cannot write a setting",
+	return db_run(l, "cannot write a setting",
 	    "INSERT INTO settings (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
 	    "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-	    "WHERE value IS NOT excluded.value", "ss", key, val);
+	    "WHERE settings.value IS DISTINCT FROM excluded.value", "ss", key,
+	    val);
 }
 
 const struct pbi_err *
@@ -49,7 +50,7 @@ pbi_ledger_settings(struct pbi_ledger *l, struct json_object **out)
 	struct db_stmt		 q;
 
 	*out = NULL;
-	if ((err = db_query(&q, l->db, "cannot read the ledger",
+	if ((err = db_query(&q, l, "cannot read the ledger",
 	    "SELECT key, value FROM settings ORDER BY key", "")) != NULL)
 		return err;
 	if ((o = json_object_new_object()) == NULL) {
@@ -75,7 +76,7 @@ pbi_ledger_customer(struct pbi_ledger *l, const char *slug,
 
 	*found = 0;
 	memset(c, 0, sizeof(*c));
-	if ((err = db_query(&q, l->db, "cannot read a customer",
+	if ((err = db_query(&q, l, "cannot read a customer",
 	    "SELECT c.id, c.slug, c.display_name, c.status, "
 	    "(SELECT p.id FROM profiles p WHERE p.customer_id = c.id AND "
 	    "p.state = 'active'), w.id, w.name, w.capacity_id "
@@ -107,12 +108,12 @@ pbi_ledger_customer_add(struct pbi_ledger *l, const char *slug,
 	const struct pbi_err	*err;
 	int			 found;
 
-	if ((err = db_run(l->db, "cannot record a customer",
+	if ((err = db_run(l, "cannot record a customer",
 	    "INSERT INTO customers (slug, display_name) "
 	    "VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET "
-	    "display_name = coalesce(?3, display_name), "
-	    "status = CASE status WHEN 'removed' THEN 'pending' "
-	    "ELSE status END, removed_at = NULL, updated_at = "
+	    "display_name = coalesce(?3, customers.display_name), "
+	    "status = CASE customers.status WHEN 'removed' THEN 'pending' "
+	    "ELSE customers.status END, removed_at = NULL, updated_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", "sss", slug,
 	    display_name ? display_name : slug, display_name)) != NULL)
 		return err;
@@ -125,7 +126,7 @@ const struct pbi_err *
 pbi_ledger_customer_status(struct pbi_ledger *l, int64_t id,
     const char *status)
 {
-	return db_run(l->db, "cannot set a customer's status",
+	return db_run(l, "cannot set a customer's status",
 	    "UPDATE customers SET status = ?2, updated_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), removed_at = CASE ?2 "
 	    "WHEN 'removed' THEN coalesce(removed_at, "
@@ -137,15 +138,16 @@ const struct pbi_err *
 pbi_ledger_customers(struct pbi_ledger *l, int with_removed,
     struct json_object **out)
 {
-	return db_rows(l->db, "cannot read the ledger", out,
-	    "SELECT c.slug AS customer, c.display_name AS "
-	    "displayName, c.status, (SELECT p.id FROM profiles p WHERE "
-	    "p.customer_id = c.id AND p.state = 'active') AS profileId, "
-	    "w.id AS workspaceId, w.name AS workspaceName, w.capacity_id AS "
-	    "capacityId, (SELECT count(*) FROM reports r WHERE "
-	    "r.workspace_id = w.id) AS reports, c.created_at AS createdAt, "
-	    "c.removed_at AS removedAt FROM customers c LEFT JOIN workspaces w "
-	    "ON w.customer_id = c.id AND w.state = 'active' WHERE ?1 OR "
+	return db_rows(l, "cannot read the ledger", out,
+	    "SELECT c.slug AS customer, c.display_name AS \"displayName\", "
+	    "c.status, (SELECT p.id FROM profiles p WHERE "
+	    "p.customer_id = c.id AND p.state = 'active') AS \"profileId\", "
+	    "w.id AS \"workspaceId\", w.name AS \"workspaceName\", "
+	    "w.capacity_id AS \"capacityId\", (SELECT count(*) FROM reports r "
+	    "WHERE r.workspace_id = w.id) AS reports, c.created_at AS "
+	    "\"createdAt\", c.removed_at AS \"removedAt\" FROM customers c "
+	    "LEFT JOIN workspaces w "
+	    "ON w.customer_id = c.id AND w.state = 'active' WHERE ?1 <> 0 OR "
 	    "c.status <> 'removed' ORDER BY c.slug", "i", with_removed);
 }
 
@@ -153,9 +155,10 @@ const struct pbi_err *
 pbi_ledger_reports(struct pbi_ledger *l, const char *workspace_id,
     struct json_object **out)
 {
-	return db_rows(l->db, "cannot read the ledger", out,
-	    "SELECT id, name, dataset_id AS datasetId, sha256, "
-	    "version, import_id AS importId, published_at AS publishedAt "
+	return db_rows(l, "cannot read the ledger", out,
+	    "SELECT id, name, dataset_id AS \"datasetId\", sha256, "
+	    "version, import_id AS \"importId\", "
+	    "published_at AS \"publishedAt\" "
 	    "FROM reports WHERE workspace_id = ?1 ORDER BY name", "s",
 	    workspace_id);
 }
@@ -164,7 +167,7 @@ const struct pbi_err *
 pbi_ledger_profile_put(struct pbi_ledger *l, int64_t customer, const char *id,
     const char *name)
 {
-	return db_run(l->db, "cannot record a profile",
+	return db_run(l, "cannot record a profile",
 	    "INSERT INTO profiles (id, customer_id, display_name) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE "
 	    "SET state = 'active', deleted_at = NULL", "sIs", id, customer,
@@ -174,7 +177,7 @@ pbi_ledger_profile_put(struct pbi_ledger *l, int64_t customer, const char *id,
 const struct pbi_err *
 pbi_ledger_profile_gone(struct pbi_ledger *l, const char *id)
 {
-	return db_run(l->db, "cannot record a deleted profile",
+	return db_run(l, "cannot record a deleted profile",
 	    "UPDATE profiles SET state = 'deleted', deleted_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", "s", id);
 }
@@ -183,7 +186,7 @@ const struct pbi_err *
 pbi_ledger_workspace_put(struct pbi_ledger *l, int64_t customer,
     const char *id, const char *name, const char *profile)
 {
-	return db_run(l->db, "cannot record a workspace",
+	return db_run(l, "cannot record a workspace",
 	    "INSERT INTO workspaces (id, customer_id, name, "
 	    "profile_id) VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT (id) DO UPDATE SET state = 'active', deleted_at = "
@@ -195,7 +198,7 @@ const struct pbi_err *
 pbi_ledger_workspace_capacity(struct pbi_ledger *l, const char *id,
     const char *capacity)
 {
-	return db_run(l->db, "cannot record a capacity",
+	return db_run(l, "cannot record a capacity",
 	    "UPDATE workspaces SET capacity_id = ?2, updated_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", "ss", id,
 	    capacity);
@@ -207,10 +210,10 @@ pbi_ledger_workspace_gone(struct pbi_ledger *l, const char *id)
 	const struct pbi_err	*err;
 
 	/* Its reports went with it; the journal keeps their history. */
-	if ((err = db_run(l->db, "cannot forget a workspace's reports",
+	if ((err = db_run(l, "cannot forget a workspace's reports",
 	    "DELETE FROM reports WHERE workspace_id = ?1", "s", id)) != NULL)
 		return err;
-	return db_run(l->db, "cannot record a deleted workspace",
+	return db_run(l, "cannot record a deleted workspace",
 	    "UPDATE workspaces SET state = 'deleted', deleted_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1", "s", id);
 }
@@ -221,12 +224,14 @@ pbi_ledger_report_put(struct pbi_ledger *l, const char *workspace,
     const char *sha256, const char *import_id)
 {
 	/* One row per (workspace, name): a new version replaces it. */
-	return db_run(l->db, "cannot record a report",
+	return db_run(l, "cannot record a report",
 	    "INSERT INTO reports (id, workspace_id, dataset_id, "
 	    "name, sha256, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 	    "ON CONFLICT (workspace_id, name) DO UPDATE SET id = excluded.id, "
 	    "dataset_id = excluded.dataset_id, import_id = excluded.import_id, "
-	    "version = version + (sha256 <> excluded.sha256), sha256 = "
+	    "version = reports.version + CASE WHEN reports.sha256 <> "
+	    "excluded.sha256 THEN 1 "
+	    "ELSE 0 END, sha256 = "
 	    "excluded.sha256, published_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", "ssssss", id, workspace,
 	    dataset, name, sha256, import_id);
@@ -237,7 +242,7 @@ pbi_ledger_grant_put(struct pbi_ledger *l, const char *id, const char *client,
     const char *resource, const char *resource_app, const char *consent,
     const char *principal, const char *scope)
 {
-	return db_run(l->db, "cannot record a grant",
+	return db_run(l, "cannot record a grant",
 	    "INSERT INTO grants (id, client_id, resource_id, "
 	    "resource_app_id, consent_type, principal_id, scope) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET "
@@ -249,6 +254,6 @@ pbi_ledger_grant_put(struct pbi_ledger *l, const char *id, const char *client,
 const struct pbi_err *
 pbi_ledger_grant_del(struct pbi_ledger *l, const char *id)
 {
-	return db_run(l->db, "cannot forget a grant",
+	return db_run(l, "cannot forget a grant",
 	    "DELETE FROM grants WHERE id = ?1", "s", id);
 }

@@ -17,11 +17,11 @@ static const struct {
 	{ "error", "SELECT 'one-active-workspace', 'customer ''' || c.slug || "
 	  "''' has ' || count(*) || ' active workspaces' FROM workspaces w "
 	  "JOIN customers c ON c.id = w.customer_id WHERE w.state = 'active' "
-	  "GROUP BY w.customer_id HAVING count(*) > 1" },
+	  "GROUP BY w.customer_id, c.slug HAVING count(*) > 1" },
 	{ "error", "SELECT 'one-active-profile', 'customer ''' || c.slug || "
 	  "''' has ' || count(*) || ' active profiles' FROM profiles p "
 	  "JOIN customers c ON c.id = p.customer_id WHERE p.state = 'active' "
-	  "GROUP BY p.customer_id HAVING count(*) > 1" },
+	  "GROUP BY p.customer_id, c.slug HAVING count(*) > 1" },
 	{ "error", "SELECT 'workspace-profile-owner', 'workspace ' || w.id || "
 	  "' of customer ''' || cw.slug || ''' is tied to profile ' || p.id || "
 	  "' of customer ''' || cp.slug || '''' FROM workspaces w "
@@ -47,7 +47,8 @@ static const struct {
 	  "|| '/' || m.legacy_workspace_id || ' points at workspace ' || "
 	  "w.id || ' of another customer' FROM migrations_map m "
 	  "JOIN workspaces w ON w.id = m.workspace_id "
-	  "WHERE m.customer_id IS NOT NULL AND w.customer_id <> m.customer_id" },
+	  "WHERE m.customer_id IS NOT NULL AND "
+	  "w.customer_id <> m.customer_id" },
 	{ "warning", "SELECT 'active-without-workspace', 'active customer ''' "
 	  "|| c.slug || ''' has no active workspace' FROM customers c "
 	  "WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
@@ -85,7 +86,10 @@ pbi_ledger_verify(struct pbi_ledger *l, struct json_object **out)
 	*out = NULL;
 	if ((a = json_object_new_array()) == NULL)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	if ((err = db_query(&q, l->db, "cannot verify the ledger",
+	/* PostgreSQL checks its pages and foreign keys itself. */
+	if (db_is_pg(l))
+		goto versions;
+	if ((err = db_query(&q, l, "cannot verify the ledger",
 	    "PRAGMA integrity_check", "")) != NULL)
 		goto done;
 	while (db_row(&q))
@@ -93,7 +97,7 @@ pbi_ledger_verify(struct pbi_ledger *l, struct json_object **out)
 			finding(a, "error", "integrity", s);
 	if ((err = db_done(&q)) != NULL)
 		goto done;
-	if ((err = db_query(&q, l->db, "cannot verify the ledger",
+	if ((err = db_query(&q, l, "cannot verify the ledger",
 	    "PRAGMA foreign_key_check", "")) != NULL)
 		goto done;
 	while (db_row(&q)) {
@@ -104,25 +108,27 @@ pbi_ledger_verify(struct pbi_ledger *l, struct json_object **out)
 	}
 	if ((err = db_done(&q)) != NULL)
 		goto done;
-	if ((err = db_long(l->db, "PRAGMA user_version", &v)) != NULL)
+versions:
+	if ((err = db_version(l, &v)) != NULL)
 		goto done;
 	if (v != pbi_nmigrations) {
 		snprintf(buf, sizeof(buf), "schema version %ld, expected %d",
 		    v, pbi_nmigrations);
 		finding(a, "error", "schema-version", buf);
 	}
-	if ((err = db_long(l->db, "PRAGMA application_id", &v)) != NULL)
+	if ((err = db_appid(l, &v)) != NULL)
 		goto done;
 	if (v != PBI_LEDGER_APPID)
 		finding(a, "error", "application-id", "not a pbictl ledger");
-	if (stat(l->path, &sb) == 0 && (sb.st_mode & 077) != 0) {
+	if (!db_is_pg(l) && stat(l->path, &sb) == 0 &&
+	    (sb.st_mode & 077) != 0) {
 		snprintf(buf, sizeof(buf), "mode %04o: others may read the "
 		    "ledger (chmod 600 '%s')", (unsigned)(sb.st_mode & 07777),
 		    l->path);
 		finding(a, "warning", "file-mode", buf);
 	}
 	for (i = 0; i < sizeof(invariants) / sizeof(invariants[0]); i++) {
-		if ((err = db_query(&q, l->db, "cannot verify the ledger",
+		if ((err = db_query(&q, l, "cannot verify the ledger",
 		    invariants[i].sql, "")) != NULL)
 			goto done;
 		while (db_row(&q))

@@ -2,6 +2,9 @@
  * each.c: a workflow over many customers, --jobs at a time.  The threads
  * share one HTTP client (one connection pool), one token cache and the
  * ledger; each customer's outcome is kept, in order, for the report.
+ * On a shared (PostgreSQL) ledger a run that changes customers
+ * (lock_customers) works each under its own lock, so that concurrent
+ * runs never work on one customer at once.
  */
 #include "provision.h"
 
@@ -37,6 +40,51 @@ progress(struct each *e, const char *slug)
 	fflush(stderr);
 }
 
+/*
+ * e->fn for slug, on a shared ledger under the customer's lock: a run
+ * that cannot have it within the wait skips the customer (an error that
+ * says so); a wait or a skip is journaled as step customer.lock, where
+ * two runs' overlap shows.  Returns fn's error, or the skip's.
+ */
+static const struct pbi_err *
+locked(struct each *e, const char *slug, struct json_object *r)
+{
+	const struct pbi_err	*err;
+	struct pbi_ledger	*l = e->p->ledger;
+	struct pbi_err		 saved;
+	char			 name[96];
+	int64_t			 jid = 0;
+	int			 got;
+
+	if (e->p->dry_run || !e->p->lock_customers || !pbi_ledger_shared(l))
+		return e->fn(e->p, slug, e->o, r);
+	snprintf(name, sizeof(name), "customer:%s", slug);
+	if ((err = pbi_ledger_lock(l, name, &got)) != NULL)
+		return err;
+	if (got == 0) {
+		err = pbi_err(PBI_ERR_REFUSED, "customer '%s' skipped: "
+		    "another pbictl run has held its lock in ledger '%s' for "
+		    "%d s (--lock-wait): re-run once it has finished", slug,
+		    pbi_ledger_path(l), pbi_ledger_lock_wait(l));
+		pbi_err_copy(&saved, err);
+		if (prov_begin(e->p, 0, "customer.lock", slug, &jid) == NULL)
+			prov_end(e->p, jid, "skipped", NULL, &saved);
+		return pbi_err_restore(&saved);
+	}
+	if (got == 2 && (err = prov_begin(e->p, 0, "customer.lock", slug,
+	    &jid)) == NULL)
+		err = prov_end(e->p, jid, "ok", "waited for another run",
+		    NULL);
+	if (err == NULL)
+		err = e->fn(e->p, slug, e->o, r);
+	if (err != NULL) {
+		pbi_err_copy(&saved, err);
+		pbi_ledger_unlock(l, name);
+		return pbi_err_restore(&saved);
+	}
+	return pbi_ledger_unlock(l, name);
+}
+
 static void *
 worker(void *arg)
 {
@@ -53,7 +101,7 @@ worker(void *arg)
 		if (i >= e->n)
 			break;
 		r = e->res[i];
-		err = e->fn(e->p, e->slugs[i], e->o, r);
+		err = locked(e, e->slugs[i], r);
 		pj_add_str(r, "status", err ? "failed" : "ok");
 		if (err != NULL) {
 			pj_add_str(r, "error", pbi_err_str(err, msg,

@@ -37,6 +37,9 @@ struct pbi_prov {
 	struct pbi_ledger	*ledger;	/* borrowed */
 	int			 dry_run;
 	int			 quiet;
+	int			 lock_customers; /* on a shared ledger, each
+						    customer under its lock
+						    (pbi_each_customer) */
 	char			 run_id[40];
 	/* The deployment's settings, by pbi_prov_load. */
 	int			 profiles;	/* isolation mode profile */

@@ -12,6 +12,13 @@
 #   BATS_TEST_TIMEOUT  seconds one bats test may take (default 120)
 #   SUITE_TIMEOUT      seconds one suite may take (default 1800)
 #   RUN_JOBS           suites run at once (default 4)
+#
+# A PostgreSQL server (tests/tools/pg.sh's, from Debian's packages) runs
+# for the whole run: the unit tests reach it through PBICTL_TEST_PG_DIR,
+# and the suites of PG_SUITES run a second time with the last BUILD on a
+# PostgreSQL ledger (PBICTL_TEST_LEDGER=pg), reported as BUILD/e2e-pg/;
+# their tests that say sqlite_only (SQLite's file itself) are left out
+# there.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -21,6 +28,7 @@ pass=0
 fail=0
 skip=0
 MUST_RUN="pbisim_swagger.bats pbisim_msal.bats"
+PG_SUITES="onboard.bats token.bats audit.bats"
 : "${BATS_TEST_TIMEOUT:=120}"
 : "${SUITE_TIMEOUT:=1800}"
 : "${RUN_JOBS:=4}"
@@ -72,7 +80,34 @@ must() {
 # The suites run RUN_JOBS at a time (they mostly wait on pbisim's
 # latencies and on timeouts, not on the processor); results are counted
 # in order once all are done.
+# The PostgreSQL server, stopped on the way out.
+pgdir=$(mktemp -d /tmp/pbipg.XXXXXX)
+trap 'bash -c ". tests/e2e/pg_helper.bash; PG_DIR=$pgdir; pg_stop" \
+    >/dev/null 2>&1; rm -rf "$out" "$pgdir"' EXIT
+if ! bash -c '. tests/e2e/pg_helper.bash; pg_start "$1"' sh "$pgdir"; then
+	echo "not ok - cannot start a PostgreSQL server (make deps)" >&2
+	exit 1
+fi
+PBICTL_TEST_PG_DIR=$pgdir
+PBICTL_TEST_PG_USER=$(if [ "$(id -u)" -eq 0 ]; then echo pbitest; else
+    id -un; fi)
+export PBICTL_TEST_PG_DIR PBICTL_TEST_PG_USER
+
+# pg_filter SUITE: a bats --filter for SUITE's tests but those that say
+# sqlite_only on their first line.
+pg_filter() {
+	awk '/^@test "/ { name = $0; sub(/^@test "/, "", name);
+	    sub(/" \{$/, "", name); getline nx;
+	    if (nx !~ /^[ \t]*sqlite_only/) print name }' "$1" |
+	    sed 's/[][\.*^$(){}?+|/]/\\&/g' | paste -sd '|' |
+	    sed 's/^/^(/; s/$/)$/'
+}
+
 n=0
+last=
+for b in "$@"; do
+	last=$b
+done
 for b in "$@"; do
 	for t in "$b"/tests/test_*; do
 		[ -x "$t" ] || continue
@@ -83,6 +118,12 @@ for b in "$@"; do
 		n=$((n + 1))
 		printf '%s e2e %s %s\n' "$n" "$b" "$t"
 	done
+	[ "$b" = "$last" ] || continue
+	for t in $PG_SUITES; do
+		n=$((n + 1))
+		pg_filter "tests/e2e/$t" >"$out/$n.filter"
+		printf '%s e2e-pg %s tests/e2e/%s\n' "$n" "$b" "$t"
+	done
 done >"$out/jobs"
 OUT=$out TOP=$top xargs -P "$RUN_JOBS" -L 1 sh -c '
 	case $2 in
@@ -91,12 +132,18 @@ OUT=$out TOP=$top xargs -P "$RUN_JOBS" -L 1 sh -c '
 	e2e)	PBICTL="$TOP/$3/pbictl" PBISIM="$TOP/$3/pbisim" \
 		    timeout -k 10 "$SUITE_TIMEOUT" bats --tap "$4" \
 		    >"$OUT/$1.tap" 2>&1 ;;
+	e2e-pg)	PBICTL_TEST_LEDGER=pg PBICTL="$TOP/$3/pbictl" \
+		    PBISIM="$TOP/$3/pbisim" timeout -k 10 "$SUITE_TIMEOUT" \
+		    bats --tap --filter "$(cat "$OUT/$1.filter")" "$4" \
+		    >"$OUT/$1.tap" 2>&1 ;;
 	esac
 	echo $? >"$OUT/$1.rc"' sh <"$out/jobs"
 while read -r id kind b t; do
 	rc=$(cat "$out/$id.rc" 2>/dev/null || echo 1)
 	if [ "$kind" = unit ]; then
 		count "$b/${t##*/}" "$out/$id.tap" "$rc"
+	elif [ "$kind" = e2e-pg ]; then
+		count "$b/e2e-pg/${t##*/}" "$out/$id.tap" "$rc"
 	else
 		count "$b/e2e/${t##*/}" "$out/$id.tap" "$rc" \
 		    "$(must "${t##*/}")"

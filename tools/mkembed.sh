@@ -3,7 +3,10 @@
 # mkembed.sh OUT.h: write the header that declares them.
 # OUT.c holds one NUL-terminated C string a file, in the order given.
 # Each file's name must be NNNN_slug.sql with NNNN its position (1, 2,
-# ...): gaps are refused.  Each call writes one file, through a temporary
+# ...): gaps are refused.  NNNN_slug.pg.sql, when given too, is that
+# migration's PostgreSQL variant (pg_sql; NULL when the one text suits
+# both backends); a variant without its NNNN_slug.sql is refused.
+# Each call writes one file, through a temporary
 # file of its own (named after OUT and this process) renamed into place,
 # so that parallel calls never meet and a failed call leaves no OUT.
 set -eu
@@ -12,6 +15,12 @@ shift
 tmp=$out.$$.tmp
 trap 'rm -f "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
+
+# embed FILE: FILE as the lines of one C string.
+embed() {
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' \
+	    -e 's/^/\t    "/' -e 's/$/\\n"/' "$1"
+}
 
 case "$out" in
 *.h)
@@ -23,6 +32,7 @@ struct pbi_migration {
 	int		 version;	/* the user_version it produces */
 	const char	*name;
 	const char	*sql;
+	const char	*pg_sql;	/* PostgreSQL's, or NULL: sql */
 };
 extern const struct pbi_migration pbi_migrations[];
 extern const int pbi_nmigrations;
@@ -37,6 +47,16 @@ H
 		echo
 		echo "const struct pbi_migration pbi_migrations[] = {"
 		for f in "$@"; do
+			case "$f" in
+			*.pg.sql)
+				base=${f%.pg.sql}.sql
+				for g in "$@"; do
+					[ "$g" = "$base" ] && continue 2
+				done
+				echo "mkembed.sh: $f: no $(basename "$base")" >&2
+				exit 1
+				;;
+			esac
 			n=$((n + 1))
 			base=$(basename "$f")
 			num=$(printf '%s' "$base" |
@@ -46,8 +66,17 @@ H
 				exit 1
 			fi
 			printf '\t{ %d, "%s",\n' "$n" "$base"
-			sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' \
-			    -e 's/^/\t    "/' -e 's/$/\\n"/' "$f"
+			embed "$f"
+			pg=
+			for g in "$@"; do
+				[ "$g" = "${f%.sql}.pg.sql" ] && pg=$g
+			done
+			if [ -n "$pg" ]; then
+				printf '\t    ,\n'
+				embed "$pg"
+			else
+				printf '\t    , NULL\n'
+			fi
 			printf '\t},\n'
 		done
 		echo "};"

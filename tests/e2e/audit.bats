@@ -61,7 +61,7 @@ api() {
 }
 
 # q SQL: one value from the ledger.
-q() { sqlite3 "$PBICTL_LEDGER" "$1"; }
+q() { ledger_sql "$1"; }
 
 # The ledger's ids of customer $1.
 ws_of() { q "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$1' AND w.state = 'active'"; }
@@ -321,6 +321,7 @@ tenant() {
 }
 
 @test "ledger-verify: the ledger's own invariants are findings" {
+	sqlite_only
 	tenant
 	chmod 644 "$PBICTL_LEDGER"
 	only ledger-verify warning ""
@@ -547,6 +548,7 @@ PY
 }
 
 @test "2,000 customers in admin mode: within 10 requests, the limits respected" {
+	sqlite_only
 	local sp=5e7d0c3a-9b1f-4d2e-8a6c-3f4b5a6c7d8e d n s
 	d=$T/scale
 	mkdir -p "$d"

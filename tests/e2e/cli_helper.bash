@@ -1,8 +1,14 @@
 # cli_helper.bash: shared setup for the pbictl end-to-end tests.
 # Each test gets its own directory and ledger; the directory is kept
 # when the test fails (its path is printed) and removed when it passes.
+#
+# PBICTL_TEST_LEDGER=pg runs the suite on a PostgreSQL ledger instead:
+# each test gets a database of its own on the server of
+# PBICTL_TEST_PG_DIR (tests/tools/pg.sh starts one), and ledger_sql runs
+# its SQL there.  A test of SQLite's own file behaviour says sqlite_only.
 
 load common
+load pg_helper
 
 top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${PBICTL:=$top/build/pbictl}"
@@ -13,6 +19,11 @@ export PBISIM
 cli_setup() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/pbictl-e2e.XXXXXX")
 	export PBICTL_LEDGER="$T/ledger.db"
+	if [ "${PBICTL_TEST_LEDGER:-}" = pg ]; then
+		PG_DIR=${PBICTL_TEST_PG_DIR:?PBICTL_TEST_LEDGER=pg needs a server: tests/tools/pg.sh}
+		PBICTL_LEDGER=$(pg_newdb "t_$(basename "$T" | tr 'A-Z.-' 'a-z__')") ||
+		    return 1
+	fi
 	export HOME="$T/home"
 	unset XDG_DATA_HOME AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET \
 	    AZURE_CLIENT_CERTIFICATE_PATH AZURE_CLIENT_CERTIFICATE_PASSWORD \
@@ -35,6 +46,35 @@ cli_teardown() {
 
 pbictl() {
 	"$PBICTL" "$@"
+}
+
+# ledger_sql SQL: run SQL on the test's ledger (sqlite3, or psql), one
+# row a line, columns separated by '|'.
+ledger_sql() {
+	if [ "${PBICTL_TEST_LEDGER:-}" = pg ]; then
+		pg_sql "$PBICTL_LEDGER" "$1"
+	else
+		sqlite3 "$PBICTL_LEDGER" "$1"
+	fi
+}
+
+# ledger_file: a file that holds every byte of the test's ledger, for
+# refute_in: the SQLite file, or a dump of the PostgreSQL database.
+ledger_file() {
+	if [ "${PBICTL_TEST_LEDGER:-}" = pg ]; then
+		"$PG_BIN/pg_dump" -d "$PBICTL_LEDGER" >"$T/ledger.dump" &&
+		    echo "$T/ledger.dump"
+	else
+		echo "$PBICTL_LEDGER"
+	fi
+}
+
+# sqlite_only: this test is about the SQLite file itself; it does not run
+# on PostgreSQL (tests/run.sh leaves it out there).
+sqlite_only() {
+	if [ "${PBICTL_TEST_LEDGER:-}" = pg ]; then
+		skip "SQLite's file behaviour"
+	fi
 }
 
 # The demo tenant's app (pbisim --print-seed) and its secret.

@@ -63,7 +63,14 @@ setup() {
 	# What a reader types at "read -rs AZURE_PASSWORD".
 	printf '%s\n' "$ADMIN_PASSWORD" >"$T/stdin"
 }
-teardown() { cli_teardown; }
+teardown() {
+	# The server of pg_examples, which a failure may have left running.
+	if [ -n "${PG_DIR:-}" ]; then
+		pg_stop
+		rm -rf "$PG_DIR"
+	fi
+	cli_teardown
+}
 
 # secret_file FILE: the demo app's secret in a file of mode 0600.
 secret_file() {
@@ -209,19 +216,39 @@ run_examples() {
 	[ "$(pbictl --ledger "$HOME/gov/ledger.db" init -o json | jq -r .settings.cloud)" = usgov ]
 }
 
+# pg_examples: a PostgreSQL server (pg_helper.bash) for db.example.com,
+# with its database pbictl; the --subst options that point the pages'
+# URIs and createdb at it (over its socket, which sslmode leaves be).
+pg_examples() {
+	# Not under $T, which the server's user may not enter.
+	pg_start "$(mktemp -d /tmp/pbipg.XXXXXX)"
+	PG_URI="postgresql:///pbictl?host=$PG_DIR&user=$PG_USER&sslmode"
+	PG_SUBST=(--subst "postgresql://db.example.com/pbictl?sslmode=$PG_URI"
+	    --subst "postgresql://ci@db.example.com/pbictl?sslmode=$PG_URI"
+	    --subst "createdb -h db.example.com=createdb -h $PG_DIR -U $PG_USER")
+}
+
 @test "pbictl-ledger.1 EXAMPLES" {
 	sim_start --import-seconds 0.2 --assign-seconds 0.2
 	demo_ledger
 	as_app
 	pbictl -q onboard acme --report "$T/work/sales.pbix" >/dev/null
-	run_examples pbictl-ledger.1
+	pg_examples
+	pg_newdb pbictl >/dev/null
+	run_examples pbictl-ledger.1 "${PG_SUBST[@]}"
+	pg_stop
 	[ "$(jq -r .ok "$T/work/verify.json")" = true ]
 	[ "$(jq -r '.customers | length' "$T/work/ledger-$(date +%F).json")" = 1 ]
 }
 
 @test "pbictl-ledger.5 EXAMPLES" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
 	demo_ledger
-	run_examples pbictl-ledger.5
+	as_app
+	pg_examples
+	run_examples pbictl-ledger.5 "${PG_SUBST[@]}"
+	[ "$(pg_sql "${PG_URI%&sslmode}" "SELECT string_agg(slug, ',' ORDER BY slug) FROM customers")" = acme,beta ]
+	pg_stop
 }
 
 @test "pbictl-onboard.1 EXAMPLES" {

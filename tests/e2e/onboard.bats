@@ -41,12 +41,12 @@ no_duplicates() {
 	no_duplicates 20
 	# The ledger matches the service, customer by customer.
 	for c in $(customers 20); do
-		ws=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$c' AND w.state = 'active'")
+		ws=$(ledger_sql "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$c' AND w.state = 'active'")
 		[ "$(state ".workspaces[] | select(.id == \"$ws\") | .name")" = "cust-$c" ]
-		prof=$(sqlite3 "$PBICTL_LEDGER" "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = '$c'")
+		prof=$(ledger_sql "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = '$c'")
 		[ "$(state ".workspaces[] | select(.id == \"$ws\") | [._users[] | select(.principalType == \"App\")][0].profile.id")" = "$prof" ]
 	done
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM reports")" = 20 ]
+	[ "$(ledger_sql "SELECT count(*) FROM reports")" = 20 ]
 	run pbictl ledger verify
 	[ "$status" -eq 0 ]
 	# Workspaces were created as their profiles, never as the parent.
@@ -81,7 +81,7 @@ no_duplicates() {
 	run pbictl ledger verify -o json
 	[ "$status" -eq 0 ]
 	# Nothing is left half-known: every intent has an outcome.
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
+	[ "$(ledger_sql "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
 }
 
 @test "with faults on the wire the run converges with no duplicates" {
@@ -110,7 +110,7 @@ no_duplicates() {
 
 # workspace SLUG: the customer's workspace id, from the ledger.
 workspace() {
-	sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$1'"
+	ledger_sql "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$1'"
 }
 
 # import_calls SINCE: the import POSTs and polls from the SINCE'th request
@@ -162,7 +162,7 @@ import_calls() {
 	echo "wave sizes: $output"
 	[ "$(jq 'add' <<<"$output")" = 10 ]
 	[ "$(jq 'max <= 5 and length >= 2' <<<"$output")" = true ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(DISTINCT version) FROM reports")" = 2 ]
+	[ "$(ledger_sql "SELECT DISTINCT version FROM reports")" = 2 ]
 	no_duplicates 12
 	n=$(requests length)
 	run pbictl --jobs 4 publish "$T/pbix/sales-v2.pbix" --name sales --all -o json
@@ -176,7 +176,7 @@ import_calls() {
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
 	pbictl -q --jobs 8 onboard $(customers 6) --report "$T/pbix/sales.pbix" >/dev/null
 	# The first canary's workspace is gone behind pbictl's back.
-	ws=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c01'")
+	ws=$(ledger_sql "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c01'")
 	sim_post /_sim/faults '{"p5xx":1,"match":"POST /v1.0/myorg/groups/'"$ws"'/imports"}'
 	n=$(requests length)
 	run --separate-stderr pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer c01 --customer c02 --customer c03 \
@@ -187,7 +187,7 @@ import_calls() {
 	[ "$(jq -r .skipped <<<"$output")" = 4 ]
 	# No import was sent to the customers after the canaries.
 	for c in c03 c04 c05 c06; do
-		w=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$c'")
+		w=$(ledger_sql "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$c'")
 		[ "$(requests "[.[$n:][] | select(.method == \"POST\" and .path == \"/v1.0/myorg/groups/$w/imports\")] | length")" = 0 ]
 	done
 }
@@ -197,7 +197,7 @@ import_calls() {
 delete_workspace() {
 	local ws prof tok
 	ws=$(workspace "$1")
-	prof=$(sqlite3 "$PBICTL_LEDGER" "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = '$1'")
+	prof=$(ledger_sql "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = '$1'")
 	tok=$(curl -sf -d grant_type=client_credentials -d "client_id=$APP" \
 	    --data-urlencode "client_secret=$APP_SECRET" \
 	    --data-urlencode "scope=https://analysis.windows.net/powerbi/api/.default" \
@@ -227,8 +227,8 @@ delete_workspace() {
 	[ "$(jq -r .skipped <<<"$output")" = 1 ]
 	# The wave after the halt was not touched.
 	[ "$(requests "[.[$n:][] | select(.path | startswith(\"/v1.0/myorg/groups/$(workspace c8)/\"))] | length")" = 0 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT r.version FROM reports r JOIN workspaces w ON w.id = r.workspace_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c8'")" = 1 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT r.version FROM reports r JOIN workspaces w ON w.id = r.workspace_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c7'")" = 2 ]
+	[ "$(ledger_sql "SELECT r.version FROM reports r JOIN workspaces w ON w.id = r.workspace_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c8'")" = 1 ]
+	[ "$(ledger_sql "SELECT r.version FROM reports r JOIN workspaces w ON w.id = r.workspace_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c7'")" = 2 ]
 	# The default is 0: one failure in a wave stops the rollout.  The
 	# customers done already are unchanged; c3 fails in the first wave.
 	n=$(requests length)
@@ -266,7 +266,7 @@ delete_workspace() {
 	run --separate-stderr pbictl publish "$T/pbix/text.pbix" --all
 	[ "$status" -eq 1 ]
 	[ "$(writes)" = 0 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM customers")" = 0 ]
+	[ "$(ledger_sql "SELECT count(*) FROM customers")" = 0 ]
 }
 
 @test "customers from a CSV get their display names and admins" {
@@ -275,7 +275,7 @@ delete_workspace() {
 	printf 'customer,display name,admin\n# a comment\nacme,"Acme, Inc.",%s\n\nbeta,Beta\n' "$ADMIN" >"$T/c.csv"
 	run pbictl customer add --from "$T/c.csv" -o json
 	[ "$status" -eq 0 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT display_name FROM customers WHERE slug = 'acme'")" = "Acme, Inc." ]
+	[ "$(ledger_sql "SELECT display_name FROM customers WHERE slug = 'acme'")" = "Acme, Inc." ]
 	ws=$(jq -r '.customers[0].workspaceId' <<<"$output")
 	[ "$(state ".workspaces[] | select(.id == \"$ws\") | [._users[] | select(.principalType == \"User\")][0].identifier")" = "$ADMIN" ]
 	[ "$(pbictl customer list -o json | jq -r '[.[].customer] | join(",")')" = acme,beta ]
@@ -291,7 +291,7 @@ delete_workspace() {
 	[ "$(state "[.workspaces[] | select(.id == \"$ws\")] | length")" = 0 ]
 	[ "$(state '[.profiles[] | select(.displayName == "cust-acme")] | length')" = 0 ]
 	[ "$(state '[.profiles[] | select(.displayName == "cust-beta")] | length')" = 1 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT status || ':' || (removed_at IS NOT NULL) FROM customers WHERE slug = 'acme'")" = removed:1 ]
+	[ "$(ledger_sql "SELECT status || ':' || CASE WHEN removed_at IS NULL THEN 0 ELSE 1 END FROM customers WHERE slug = 'acme'")" = removed:1 ]
 	[ "$(pbictl customer list -o json | jq -r '[.[].customer] | join(",")')" = beta ]
 	[ "$(pbictl customer list --removed -o json | jq -r '[.[].customer] | join(",")')" = acme,beta ]
 	# Again: nothing to do, no call that writes.
@@ -309,7 +309,7 @@ delete_workspace() {
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
 	pbictl -q onboard acme beta --report "$T/pbix/sales.pbix" >/dev/null
 	ws=$(pbictl customer show acme -o json | jq -r .workspaceId)
-	prof=$(sqlite3 "$PBICTL_LEDGER" "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = 'acme'")
+	prof=$(ledger_sql "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = 'acme'")
 	[ -n "$ws" ] && [ -n "$prof" ]
 	n=$(requests length)
 	run pbictl customer remove acme --keep-workspace -o json
@@ -323,9 +323,9 @@ delete_workspace() {
 	[ "$(state "[.profiles[] | select(.id == \"$prof\")] | length")" = 1 ]
 	[ "$(state ".workspaces[] | select(.id == \"$ws\") | [._users[] | select(.principalType == \"App\")][0].profile.id")" = "$prof" ]
 	# The ledger: a tombstone, the workspace and profile still active.
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT status || ':' || (removed_at IS NOT NULL) FROM customers WHERE slug = 'acme'")" = removed:1 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT state FROM workspaces WHERE id = '$ws'")" = active ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT state FROM profiles WHERE id = '$prof'")" = active ]
+	[ "$(ledger_sql "SELECT status || ':' || CASE WHEN removed_at IS NULL THEN 0 ELSE 1 END FROM customers WHERE slug = 'acme'")" = removed:1 ]
+	[ "$(ledger_sql "SELECT state FROM workspaces WHERE id = '$ws'")" = active ]
+	[ "$(ledger_sql "SELECT state FROM profiles WHERE id = '$prof'")" = active ]
 	[ "$(pbictl customer list -o json | jq -r '[.[].customer] | join(",")')" = beta ]
 	[ "$(pbictl customer list --removed -o json | jq -r '[.[] | .customer + ":" + .status] | join(",")')" = acme:removed,beta:active ]
 	# ledger verify warns of what was kept, and the ledger is still ok.
@@ -372,7 +372,7 @@ delete_workspace() {
 	run pbictl capacity assign --all --capacity 6e0a1b2c-3d4e-4f50-8a9b-0c1d2e3f4a5b -o json
 	[ "$status" -eq 0 ]
 	[ "$(state '[.workspaces[] | select(.name | startswith("cust-")) | .capacityId] | unique | join(",")')" = 6e0a1b2c-3d4e-4f50-8a9b-0c1d2e3f4a5b ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(DISTINCT capacity_id) FROM workspaces")" = 6e0a1b2c-3d4e-4f50-8a9b-0c1d2e3f4a5b ]
+	[ "$(ledger_sql "SELECT DISTINCT capacity_id FROM workspaces")" = 6e0a1b2c-3d4e-4f50-8a9b-0c1d2e3f4a5b ]
 	n=$(requests length)
 	run pbictl capacity assign acme --capacity "$CAP_SUSPENDED"
 	[ "$status" -eq 1 ]
@@ -403,7 +403,7 @@ delete_workspace() {
 	[ "$(jq -r '[.calls[] | .method + " " + (.url | sub("^http://[^/]*"; "") | sub("\\?.*"; ""))] | join(",")' <<<"$output")" = \
 	    "POST /v1.0/myorg/profiles,POST /v1.0/myorg/groups,POST /v1.0/myorg/groups/00000000-0000-0000-0000-000000000000/AssignToCapacity,POST /v1.0/myorg/groups/00000000-0000-0000-0000-000000000000/imports" ]
 	[ "$(writes)" = 0 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM customers")" = 0 ]
+	[ "$(ledger_sql "SELECT count(*) FROM customers")" = 0 ]
 	# Admins of a workspace a dry run did not create: listed, not read.
 	run pbictl --dry-run onboard acme --admin "$ADMIN" -o json
 	[ "$status" -eq 0 ]
@@ -412,6 +412,7 @@ delete_workspace() {
 }
 
 @test "two runs never interleave on one ledger" {
+	sqlite_only
 	sim_start --import-seconds 0.2 --assign-seconds 0.2 --latency 200
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
 	"$PBICTL" -q onboard acme beta >/dev/null 2>&1 &
@@ -441,7 +442,7 @@ delete_workspace() {
 	# The refresh was triggered and followed to its end.
 	[ "$(count POST '/refreshes$')" = 1 ]
 	[ "$(count GET '/refreshes$')" -ge 1 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT state FROM journal WHERE step = 'dataset.refresh'")" = ok ]
+	[ "$(ledger_sql "SELECT state FROM journal WHERE step = 'dataset.refresh'")" = ok ]
 	# TakeOver before UpdateParameters, then the credentials PATCH.
 	[ "$(requests '[.[] | select(.method != "GET") | .path | capture("/(?<op>Default\\.[A-Za-z]+)$").op] | join(",")')" = \
 	    "Default.TakeOver,Default.UpdateParameters" ]
@@ -451,7 +452,7 @@ delete_workspace() {
 	[ "$(state '[.workspaces[]._datasets[]._datasources[]?.credentialType][0]')" = Basic ]
 	# The password went to the service only.
 	[[ "$stderr" != *"S3cret-Pw!"* ]]
-	refute_in 'S3cret-Pw!' "$PBICTL_LEDGER" "$T/requests.log"
+	refute_in 'S3cret-Pw!' "$(ledger_file)" "$T/requests.log"
 }
 
 @test "a package over the multipart limit goes through a temporary upload location" {
@@ -482,7 +483,7 @@ delete_workspace() {
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '.customers[0].status' <<<"$output")" = failed ]
 	v1=$(sha256sum "$T/pbix/sales.pbix" | cut -d' ' -f1)
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT sha256 FROM reports")" = "$v1" ]
+	[ "$(ledger_sql "SELECT sha256 FROM reports")" = "$v1" ]
 	sim_post /_sim/faults '{"reset":true}'
 	run pbictl publish "$T/pbix/sales-v2.pbix" --name sales --customer acme -o json
 	[ "$status" -eq 0 ]
@@ -503,7 +504,7 @@ delete_workspace() {
 	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | endswith(\"/imports\")))] | length")" = 1 ]
 	v1=$(sha256sum "$T/pbix/sales.pbix" | cut -d' ' -f1)
 	[ "$(state '.workspaces[] | select(.name == "cust-acme") | ._reports[0]._file')" = "$v1" ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT sha256 || ':' || version FROM reports")" = "$v1:3" ]
+	[ "$(ledger_sql "SELECT sha256 || ':' || version FROM reports")" = "$v1:3" ]
 }
 
 @test "a terminal gets a progress line, a pipe does not" {
@@ -519,6 +520,7 @@ delete_workspace() {
 }
 
 @test "reading verbs work while an onboarding holds the run lock" {
+	sqlite_only
 	# Slow enough that the onboarding outlasts the reads below.
 	sim_start --import-seconds 2 --assign-seconds 0.2 --latency 250
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
@@ -527,7 +529,7 @@ delete_workspace() {
 	pid=$!
 	# It holds the lock once it has journalled its first intent.
 	for i in $(seq 300); do
-		n=$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'intent'" 2>/dev/null || echo 0)
+		n=$(ledger_sql "SELECT count(*) FROM journal WHERE state = 'intent'" 2>/dev/null || echo 0)
 		[ "$n" -gt 0 ] && break
 		sleep 0.1
 	done
@@ -550,8 +552,8 @@ delete_workspace() {
 	# All of that happened while the onboarding was still running.
 	kill -0 "$pid"
 	wait "$pid"
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM customers WHERE slug = 'delta'")" = 0 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(status) FROM customers WHERE slug IN ('acme', 'beta', 'gamma')")" = active,active,active ]
+	[ "$(ledger_sql "SELECT count(*) FROM customers WHERE slug = 'delta'")" = 0 ]
+	[ "$(ledger_sql "SELECT group_concat(status) FROM customers WHERE slug IN ('acme', 'beta', 'gamma')")" = active,active,active ]
 }
 
 @test "a value of a command's option is never taken for a global option" {
@@ -559,12 +561,12 @@ delete_workspace() {
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
 	run --separate-stderr pbictl customer add acme --display-name -q
 	[ "$status" -eq 0 ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT display_name FROM customers WHERE slug = 'acme'")" = "-q" ]
+	[ "$(ledger_sql "SELECT display_name FROM customers WHERE slug = 'acme'")" = "-q" ]
 	# The = form, with a global option after it that still counts.
 	run --separate-stderr pbictl customer add beta --display-name=-o -o json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.customers[0].status' <<<"$output")" = ok ]
-	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT display_name FROM customers WHERE slug = 'beta'")" = "-o" ]
+	[ "$(ledger_sql "SELECT display_name FROM customers WHERE slug = 'beta'")" = "-o" ]
 	# Global options between command and verb, and after the verb.
 	run --separate-stderr pbictl customer -o json list
 	[ "$status" -eq 0 ]

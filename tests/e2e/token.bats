@@ -27,7 +27,7 @@ two() {
 
 # q SQL: one value from the ledger.
 q() {
-	sqlite3 "$PBICTL_LEDGER" "$1"
+	ledger_sql "$1"
 }
 
 # rep CUSTOMER NAME, ds CUSTOMER NAME, ws CUSTOMER, prof CUSTOMER: ids
@@ -360,6 +360,7 @@ lifetime_run() {
 }
 
 @test "the token is nowhere: ledger files, -vv traces, journal; nor the identity blob" {
+	sqlite_only
 	two
 	printf 'identity-blob-never-written\n' >"$T/blob"
 	chmod 600 "$T/blob"
@@ -408,8 +409,8 @@ lifetime_run() {
 	# The journal entry is in the log, the log on disk, searched.
 	[ -s "$PBICTL_LEDGER-wal" ]
 	grep -qF -- "$tid" "$PBICTL_LEDGER-wal"
-	refute_in "$tok" "$PBICTL_LEDGER" "$T/trace" "$T/log.json"
-	refute_in identity-blob-never-written "$PBICTL_LEDGER" "$T/trace" \
+	refute_in "$tok" "$(ledger_file)" "$T/trace" "$T/log.json"
+	refute_in identity-blob-never-written "$(ledger_file)" "$T/trace" \
 	    "$T/log.json" "$T/requests.log"
 	exec 7>&-
 	wait "$holder"
@@ -423,6 +424,7 @@ lifetime_run() {
 }
 
 @test "token works while a rollout holds the run lock" {
+	sqlite_only
 	two
 	# Imports take 4 s: the rollout outlasts what follows.
 	sim_post /_sim/faults '{"importSeconds":4}' >/dev/null

@@ -21,6 +21,16 @@
 #include "core/core.h"
 #include "core/ledger_int.h"
 
+/* A SQLite ledger of db, for the helpers that take one. */
+static struct pbi_ledger *
+wrap(sqlite3 *db)
+{
+	static struct pbi_ledger	 w;
+
+	pbi_ledger_wrap(&w, db);
+	return &w;
+}
+
 static long
 int_query(sqlite3 *db, const char *sql)
 {
@@ -42,7 +52,7 @@ migrations_apply_in_order(void **state)
 
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_null(pbi_ledger_migrate(db, pbi_migrations, pbi_nmigrations));
+	assert_null(pbi_ledger_migrate(wrap(db), pbi_migrations, pbi_nmigrations));
 	assert_int_equal(int_query(db, "PRAGMA user_version"),
 	    pbi_nmigrations);
 	assert_int_equal(int_query(db, "PRAGMA application_id"),
@@ -52,7 +62,7 @@ migrations_apply_in_order(void **state)
 	    "'profiles', 'workspaces', 'reports', 'grants', "
 	    "'migrations_map', 'journal')"), 8);
 	/* Again: nothing to do, nothing changes. */
-	assert_null(pbi_ledger_migrate(db, pbi_migrations, pbi_nmigrations));
+	assert_null(pbi_ledger_migrate(wrap(db), pbi_migrations, pbi_nmigrations));
 	assert_int_equal(int_query(db, "PRAGMA user_version"),
 	    pbi_nmigrations);
 	sqlite3_close(db);
@@ -62,16 +72,16 @@ static void
 failed_migration_rolls_back(void **state)
 {
 	static const struct pbi_migration m[] = {
-		{ 1, "0001_a.sql", "CREATE TABLE a (x);" },
+		{ 1, "0001_a.sql", "CREATE TABLE a (x);", NULL },
 		{ 2, "0002_b.sql", "CREATE TABLE b (x); INSERT INTO nope "
-		  "VALUES (1);" },
+		  "VALUES (1);", NULL },
 	};
 	const struct pbi_err	*err;
 	sqlite3			*db;
 
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	err = pbi_ledger_migrate(db, m, 2);
+	err = pbi_ledger_migrate(wrap(db), m, 2);
 	assert_non_null(err);
 	assert_non_null(strstr(err->msg, "0002_b.sql"));
 	assert_int_equal(int_query(db, "PRAGMA user_version"), 1);
@@ -92,7 +102,7 @@ newer_schema_refused(void **state)
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=99", NULL,
 	    NULL, NULL), SQLITE_OK);
-	err = pbi_ledger_migrate(db, pbi_migrations, pbi_nmigrations);
+	err = pbi_ledger_migrate(wrap(db), pbi_migrations, pbi_nmigrations);
 	assert_non_null(err);
 	assert_non_null(strstr(err->msg, "newer"));
 	assert_int_equal(int_query(db, "PRAGMA user_version"), 99);
@@ -206,16 +216,16 @@ helper_binds_and_reads(void **state)
 
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_null(db_run(db, "cannot create", "CREATE TABLE t (s TEXT, "
+	assert_null(db_run(wrap(db), "cannot create", "CREATE TABLE t (s TEXT, "
 	    "i INTEGER, big INTEGER, opt INTEGER)", ""));
-	assert_null(db_run(db, "cannot insert", "INSERT INTO t VALUES "
+	assert_null(db_run(wrap(db), "cannot insert", "INSERT INTO t VALUES "
 	    "(?1, ?2, ?3, ?4)", "siIN", "it's", 7, (int64_t)1 << 40,
 	    (int64_t)0));
-	assert_null(db_run(db, "cannot insert", "INSERT INTO t VALUES "
+	assert_null(db_run(wrap(db), "cannot insert", "INSERT INTO t VALUES "
 	    "(?1, ?2, ?3, ?4)", "siIN", NULL, -1, (int64_t)-5,
 	    (int64_t)9));
 	/* Both rows, in order, with the NULLs NULL. */
-	assert_null(db_query(&q, db, "cannot read", "SELECT s, i, big, opt "
+	assert_null(db_query(&q, wrap(db), "cannot read", "SELECT s, i, big, opt "
 	    "FROM t WHERE i > ?1 OR s IS NULL ORDER BY rowid", "i", -100));
 	while (db_row(&q)) {
 		if (n++ == 0) {
@@ -235,11 +245,11 @@ helper_binds_and_reads(void **state)
 	assert_null(db_done(&q));
 	assert_int_equal(n, 2);
 	/* Unread rows are fine: db_done runs the statement out. */
-	assert_null(db_query(&q, db, "cannot read", "SELECT s FROM t", ""));
+	assert_null(db_query(&q, wrap(db), "cannot read", "SELECT s FROM t", ""));
 	assert_true(db_row(&q));
 	assert_null(db_done(&q));
 
-	assert_null(db_rows(db, "cannot read", &rows, "SELECT s, i, opt FROM "
+	assert_null(db_rows(wrap(db), "cannot read", &rows, "SELECT s, i, opt FROM "
 	    "t WHERE i = ?1", "i", 7));
 	assert_int_equal(json_object_array_length(rows), 1);
 	r = json_object_array_get_idx(rows, 0);
@@ -249,31 +259,31 @@ helper_binds_and_reads(void **state)
 	assert_null(pj_obj(r, "opt"));
 	json_object_put(rows);
 
-	assert_null(db_long(db, "SELECT count(*) FROM t", &v));
+	assert_null(db_long(wrap(db), "SELECT count(*) FROM t", &v));
 	assert_int_equal(v, 2);
-	assert_null(db_long(db, "SELECT 1 FROM t WHERE 0", &v));
+	assert_null(db_long(wrap(db), "SELECT 1 FROM t WHERE 0", &v));
 	assert_int_equal(v, -1);
 
 	/* Refused: the wrong number of values, an unknown type, bad SQL. */
-	err = db_run(db, "cannot insert", "INSERT INTO t (s) VALUES (?1)",
+	err = db_run(wrap(db), "cannot insert", "INSERT INTO t (s) VALUES (?1)",
 	    "ss", "a", "b");
 	assert_non_null(err);
 	assert_int_equal(err->code, PBI_ERR_LEDGER);
 	assert_non_null(strstr(err->msg, "cannot insert"));
-	err = db_run(db, "cannot insert", "INSERT INTO t (s) VALUES (?1)",
+	err = db_run(wrap(db), "cannot insert", "INSERT INTO t (s) VALUES (?1)",
 	    "x", "a");
 	assert_non_null(err);
 	assert_int_equal(err->code, PBI_ERR_LEDGER);
-	err = db_rows(db, "cannot read", &rows, "SELECT nope FROM t", "");
+	err = db_rows(wrap(db), "cannot read", &rows, "SELECT nope FROM t", "");
 	assert_non_null(err);
 	assert_null(rows);
 	assert_non_null(strstr(err->msg, "cannot read: no such column"));
 	/* A constraint is checked at the step: an error, no row. */
-	assert_null(db_run(db, "cannot create", "CREATE TABLE u (k TEXT "
+	assert_null(db_run(wrap(db), "cannot create", "CREATE TABLE u (k TEXT "
 	    "PRIMARY KEY)", ""));
-	assert_null(db_run(db, "cannot insert", "INSERT INTO u VALUES (?1)",
+	assert_null(db_run(wrap(db), "cannot insert", "INSERT INTO u VALUES (?1)",
 	    "s", "k"));
-	err = db_run(db, "cannot insert", "INSERT INTO u VALUES (?1)", "s",
+	err = db_run(wrap(db), "cannot insert", "INSERT INTO u VALUES (?1)", "s",
 	    "k");
 	assert_non_null(err);
 	assert_non_null(strstr(err->msg, "UNIQUE"));
@@ -294,16 +304,16 @@ helper_reports_full_database(void **state)
 	memset(big, 'x', 64 * 1024 - 1);
 	big[64 * 1024 - 1] = '\0';
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_null(db_run(db, "cannot create", "CREATE TABLE t (s TEXT)",
+	assert_null(db_run(wrap(db), "cannot create", "CREATE TABLE t (s TEXT)",
 	    ""));
-	assert_null(db_exec(db, "PRAGMA max_page_count=2"));
-	err = db_run(db, "cannot record", "INSERT INTO t VALUES (?1)", "s",
+	assert_null(db_exec(wrap(db), "PRAGMA max_page_count=2"));
+	err = db_run(wrap(db), "cannot record", "INSERT INTO t VALUES (?1)", "s",
 	    big);
 	assert_non_null(err);
 	assert_int_equal(err->code, PBI_ERR_LEDGER);
 	assert_non_null(strstr(err->msg, "cannot record: database or disk "
 	    "is full"));
-	assert_null(db_long(db, "SELECT count(*) FROM t", &v));
+	assert_null(db_long(wrap(db), "SELECT count(*) FROM t", &v));
 	assert_int_equal(v, 0);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 	free(big);
@@ -339,7 +349,7 @@ journal_rows(struct pbi_ledger *l)
 {
 	long	 v = -1;
 
-	assert_null(db_long(l->db, "SELECT count(*) FROM journal", &v));
+	assert_null(db_long(l, "SELECT count(*) FROM journal", &v));
 	return v;
 }
 
@@ -361,7 +371,7 @@ intent_fails_when_commit_fails(void **state)
 
 	(void)state;
 	l = scratch_ledger(dir, file, sizeof(file));
-	assert_null(db_exec(l->db, "PRAGMA wal_checkpoint(TRUNCATE)"));
+	assert_null(db_exec(l, "PRAGMA wal_checkpoint(TRUNCATE)"));
 	fflush(stdout);
 	fflush(stderr);
 	was = signal(SIGXFSZ, SIG_IGN);
@@ -403,7 +413,7 @@ intent_fails_when_deferred_check_fails(void **state)
 
 	(void)state;
 	l = scratch_ledger(dir, file, sizeof(file));
-	assert_null(db_exec(l->db, "PRAGMA defer_foreign_keys=ON"));
+	assert_null(db_exec(l, "PRAGMA defer_foreign_keys=ON"));
 	err = pbi_ledger_intent(l, "run1", 424242, "profile.create",
 	    "cust-b", &id);
 	assert_non_null(err);
@@ -435,9 +445,9 @@ writes_fail_on_a_full_ledger(void **state)
 	assert_null(pbi_ledger_customer_add(l, "acme", NULL, &c));
 	assert_null(pbi_ledger_intent(l, "run1", c.id, "workspace.create",
 	    "cust-acme", &id));
-	assert_null(db_long(l->db, "PRAGMA page_count", &pages));
+	assert_null(db_long(l, "PRAGMA page_count", &pages));
 	assert_true(pages > 0);
-	assert_null(db_exec(l->db, "PRAGMA max_page_count=1"));
+	assert_null(db_exec(l, "PRAGMA max_page_count=1"));
 
 	err = pbi_ledger_set(l, "note", big);
 	assert_non_null(err);
