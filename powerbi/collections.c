@@ -77,6 +77,7 @@ wc_arm_key(struct pbi_svc *s, const char *sub, const char *group,
 	return err;
 }
 
+/* Every item of the data-plane list at path (a new reference). */
 static const struct pbi_err *
 wc_get_list(struct pbi_svc *s, const char *path, struct json_object **out)
 {

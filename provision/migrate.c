@@ -155,6 +155,7 @@ by_target(const void *a, const void *b)
 	return strcasecmp(pj_str(x, "reportId"), pj_str(y, "reportId"));
 }
 
+/* Non-zero if one of reps[0..upto) of customer cust is named name. */
 static int
 name_taken(struct json_object *reps, size_t upto, const char *cust,
     const char *name)
@@ -201,7 +202,12 @@ arm_group(const char *id, char *out, size_t len)
 	}
 }
 
-/* Plan one collection's workspaces into plan. */
+/*
+ * Plan the workspaces of collection coll (its key set already) into
+ * plan: each mapped to its customer (map, else a slug of its name), each
+ * report classified.  sub and rg, when the plan comes from ARM, are
+ * recorded so that a run reads the key again.
+ */
 static const struct pbi_err *
 plan_collection(struct pbi_prov *p, const char *coll, const char *sub,
     const char *rg, struct json_object *map, struct json_object *plan)
@@ -355,8 +361,8 @@ pbi_migrate_plan(struct pbi_prov *p, const struct pbi_migrate_opts *o,
 	/* A map line naming no workspace of these collections: nothing kept. */
 	for (i = 0; i < pj_len(o->map); i++)
 		if (!pj_bool(pj_idx(o->map, i), "found", 0)) {
-			err = pbi_err(PBI_ERR_INPUT, "map line %d: workspace %s "
-			    "is not in %s", (int)pj_int(pj_idx(o->map, i),
+			err = pbi_err(PBI_ERR_INPUT, "map line %d: workspace "
+			    "%s is not in %s", (int)pj_int(pj_idx(o->map, i),
 			    "line", 0), pj_str(pj_idx(o->map, i),
 			    "workspaceId"), o->collection ? "the collection" :
 			    "the subscription's collections");

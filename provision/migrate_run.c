@@ -27,6 +27,10 @@ struct run {
 	struct json_object		*workspaces;	/* the plan's */
 };
 
+/*
+ * Record report r (a row of pbi_ledger_migrate_reports) in state with
+ * reason, and more's values; nothing in a dry run.
+ */
 static const struct pbi_err *
 step(struct pbi_prov *p, struct json_object *r, const char *state,
     const char *reason, const struct pbi_migrate_step *more)
@@ -194,6 +198,13 @@ display_name(const struct run *run, const char *slug)
 	return NULL;
 }
 
+/*
+ * One customer's migration (a pbi_cust_fn; co->ctx is the run): stage
+ * its planned reports, onboard it with them, record the new ids, then
+ * configure its DirectQuery datasets.  A report that fails is recorded
+ * failed and the others go on; the customer then fails with the first
+ * such error.
+ */
 static const struct pbi_err *
 migrate_customer(struct pbi_prov *p, const char *slug,
     const struct pbi_cust_opts *co, struct json_object *res)
@@ -377,8 +388,8 @@ keys(struct pbi_prov *p, const struct pbi_migrate_opts *o,
 			err = pbi_svc_appkey(p->svc, coll, key);
 			pbi_wipe(key, sizeof(key));
 		} else if (o->key == NULL)
-			err = pbi_err(PBI_ERR_USAGE, "collection '%s' needs its "
-			    "access key: --access-key-file FILE or "
+			err = pbi_err(PBI_ERR_USAGE, "collection '%s' needs "
+			    "its access key: --access-key-file FILE or "
 			    "PBICTL_COLLECTION_KEY", coll);
 		else
 			err = pbi_svc_appkey(p->svc, coll, o->key);

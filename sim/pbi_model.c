@@ -322,15 +322,16 @@ sim_ws_normalize(struct json_object *ws, int coll, const char *basedir)
 	json_object_object_del(ws, "reports");
 	sim_arr(ws, "_imports");
 	if (coll) {
-		/* A legacy report came from an import, dated as the seed says. */
+		/* A legacy report came from an import, dated by the seed. */
 		for (i = 0; i < json_object_array_length(reps); i++) {
 			e = json_object_array_get_idx(reps, i);
 			n = json_object_new_object();
 			sim_guid(id);
 			pj_add_str(n, "id", id);
 			pj_add_str(n, "importState", "Succeeded");
-			pj_add_str(n, "createdDateTime", pj_str(e, "_importedAt"));
-			pj_add_str(n, "updatedDateTime", pj_str(e, "_importedAt"));
+			s = pj_str(e, "_importedAt");
+			pj_add_str(n, "createdDateTime", s);
+			pj_add_str(n, "updatedDateTime", s);
 			pj_add_str(n, "name", pj_str(e, "name"));
 			pj_add_str(n, "connectionType", "import");
 			pj_add_str(n, "source", "Upload");
