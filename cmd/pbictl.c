@@ -89,6 +89,12 @@ static const struct verb ledger_verbs[] = {
 	{ "copy",	cmd_ledger_copy,	NEED_LEDGER },
 	{ NULL, NULL, 0 }
 };
+static const struct verb migrate_verbs[] = {
+	{ "plan",	cmd_migrate_plan,	CHANGES },
+	{ "run",	cmd_migrate_run,	CHANGES },
+	{ "status",	cmd_migrate_status,	NEED_LEDGER },
+	{ NULL, NULL, 0 }
+};
 static const struct verb sp_verbs[] = {
 	{ "ensure",	cmd_sp_ensure,		TENANT },
 	{ "show",	cmd_sp_show,		READS_SVC },
@@ -121,6 +127,8 @@ static const struct {
 	  "create a ledger for one tenant deployment, or show its settings" },
 	{ "ledger", NULL, ledger_verbs, 0, usage_ledger,
 	  "status, export, log, verify and copy of the ledger" },
+	{ "migrate", NULL, migrate_verbs, 0, usage_migrate,
+	  "move Workspace Collections content into customers' workspaces" },
 	{ "onboard", cmd_onboard, NULL, CHANGES, usage_onboard,
 	  "add, assign and publish for customers, one resumable pipeline" },
 	{ "publish", cmd_publish, NULL, CHANGES, usage_publish,

@@ -149,6 +149,39 @@ const struct pbi_err	*pbi_ledger_customer_status(struct pbi_ledger *,
 /* Every customer with its workspace, profile, capacity and reports. */
 const struct pbi_err	*pbi_ledger_customers(struct pbi_ledger *,
 			    int with_removed, struct json_object **out);
+/*
+ * The migration from Workspace Collections (ledger_migrate.c).  Store a
+ * plan, in one transaction: plan is {workspaces: [{collection,
+ * workspaceId, customer, displayName, subscription, resourceGroup}],
+ * reports: [{collection, workspaceId, reportId, datasetId, customer,
+ * name, targetName, class, state, reason}]}.  A report already under
+ * way (exported, imported, configured, done) keeps its state.
+ */
+const struct pbi_err	*pbi_ledger_migrate_plan(struct pbi_ledger *,
+			    struct json_object *plan);
+/* The planned workspaces, and the reports (of customer, or all). */
+const struct pbi_err	*pbi_ledger_migrate_workspaces(struct pbi_ledger *,
+			    struct json_object **out);
+const struct pbi_err	*pbi_ledger_migrate_reports(struct pbi_ledger *,
+			    const char *customer, struct json_object **out);
+/*
+ * Move one report to state (reason may be NULL); the other values, when
+ * not NULL, are recorded too.
+ */
+struct pbi_migrate_step {
+	const char	*state;
+	const char	*reason;
+	const char	*sha256;
+	const char	*staged_path;
+	const char	*workspace_id;
+	const char	*report_id;
+	const char	*dataset_id;
+};
+const struct pbi_err	*pbi_ledger_migrate_set(struct pbi_ledger *,
+			    const char *collection, const char *workspace,
+			    const char *report,
+			    const struct pbi_migrate_step *);
+
 /* The reports of a workspace (id, name, dataset_id, sha256, version). */
 const struct pbi_err	*pbi_ledger_reports(struct pbi_ledger *,
 			    const char *workspace_id,

@@ -32,6 +32,7 @@ static const struct {
 	{ "audits",		"id",			1 },
 	{ "audit_findings",	"audit_id, key",	0 },
 	{ "audit_scans",	"workspace_id",		0 },
+	{ "migrate_reports",	"collection, legacy_workspace_id, legacy_report_id", 0 },
 };
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
 

@@ -25,6 +25,9 @@ static const struct {
 	  "SELECT * FROM grants ORDER BY id" },
 	{ "migrations_map", "SELECT count(*) FROM migrations_map",
 	  "SELECT * FROM migrations_map ORDER BY id" },
+	{ "migrate_reports", "SELECT count(*) FROM migrate_reports",
+	  "SELECT * FROM migrate_reports ORDER BY collection, "
+	  "legacy_workspace_id, legacy_report_id" },
 	{ "journal", "SELECT count(*) FROM journal",
 	  "SELECT * FROM journal ORDER BY id" },
 };

@@ -387,6 +387,28 @@ pbi_svc_raw(struct pbi_svc *s, enum pbi_api api, const char *method,
 	    flags, out);
 }
 
+const struct pbi_err *
+pbi_svc_download(struct pbi_svc *s, enum pbi_api api, const char *path,
+    const char *const *headers, FILE *sink)
+{
+	const struct pbi_err	*err;
+	struct send		 a;
+	char			*url;
+
+	if ((url = url_for(s, api, path)) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	memset(&a, 0, sizeof(a));
+	a.req.method = "GET";
+	a.req.url = url;
+	a.req.headers = headers;
+	a.req.sink = sink;
+	a.req.flags = PBI_REQ_IDEMPOTENT;
+	a.path = path;
+	err = with_cred(s, api, url, send_fn, &a);
+	free(url);
+	return err;
+}
+
 struct all {
 	enum pbi_api		 api;
 	const char		*url;

@@ -11,6 +11,8 @@
 
 #include "auth.h"
 
+#include <stdio.h>
+
 struct json_object;
 struct pbi_appkey;
 struct pbi_err;
@@ -73,6 +75,14 @@ const struct pbi_err	*pbi_svc_raw(struct pbi_svc *, enum pbi_api,
 			    const char *const *headers, const char *ctype,
 			    const void *body, size_t len, int flags,
 			    struct json_object **out);
+
+/*
+ * A GET at path whose 2xx body is written to sink (rewound before each
+ * attempt), not kept in memory: an export.
+ */
+const struct pbi_err	*pbi_svc_download(struct pbi_svc *, enum pbi_api,
+			    const char *path, const char *const *headers,
+			    FILE *sink);
 
 /*
  * Every item of a collection at path: Graph nextLink, Power BI paging,

@@ -138,7 +138,24 @@ if [ "$rc" -ne 1 ]; then
 fi
 echo
 echo "exit status $rc: a critical finding; the evidence page has $(wc -c <"$dir/audit.html") bytes."
-cat <<'TXT'
 
-Still to come: migration from Workspace Collections.
-TXT
+# The migration from the retired Workspace Collections: pbisim's seed has
+# collection legacy-embedded, with one legacy workspace (customer-acme)
+# holding an exportable report, one on a push dataset and one imported
+# before 2016-11-26.
+export PBICTL_ARM_URL=$sim PBICTL_COLLECTIONS_URL=$sim
+step "plan the migration of a subscription's Workspace Collections" \
+    "migrate plan --subscription 00000000-0000-0000-0000-000000000001"
+"$pbictl" migrate plan --subscription 00000000-0000-0000-0000-000000000001
+step "move what can move into the customer's new workspace, on the capacity" \
+    "migrate run"
+"$pbictl" migrate run --staging "$dir/staging"
+step "what was not moved, and why" "migrate status"
+"$pbictl" migrate status
+step "the migrated customer is audited like any other" \
+    "audit --customer customer-acme"
+"$pbictl" audit --customer customer-acme
+step "and gets its embed token" \
+    "token --customer customer-acme --report Sales"
+"$pbictl" token --customer customer-acme --report Sales -o json |
+    jq '{customer, workspaceId, reports: [.reports[].name], expiration}'

@@ -45,6 +45,21 @@ pb_takeover(struct pbi_svc *s, const char *profile, const char *group,
 }
 
 const struct pbi_err *
+pb_set_connections(struct pbi_svc *s, const char *profile, const char *group,
+    const char *dataset, const char *connection)
+{
+	struct json_object	*b = json_object_new_object();
+	const struct pbi_err	*err;
+
+	pj_add_str(b, "connectionString", connection);
+	/* Setting the same string twice changes nothing. */
+	err = dataset_post(s, profile, group, dataset,
+	    "Default.SetAllConnections", b, PBI_REQ_IDEMPOTENT);
+	pbi_json_wipe_put(b);
+	return err;
+}
+
+const struct pbi_err *
 pb_update_params(struct pbi_svc *s, const char *profile, const char *group,
     const char *dataset, struct json_object *details)
 {

@@ -93,6 +93,40 @@ const struct pbi_err	*pb_refreshes(struct pbi_svc *, const char *profile,
 			    const char *group, const char *dataset,
 			    struct json_object **out);
 
+/*
+ * Point every datasource of a DirectQuery dataset at connection
+ * (Default.SetAllConnections); the string may hold a secret: it is
+ * wiped, never traced.
+ */
+const struct pbi_err	*pb_set_connections(struct pbi_svc *,
+			    const char *profile, const char *group,
+			    const char *dataset, const char *connection);
+
+/*
+ * The retired Workspace Collections (collections.c, api-facts 4): the
+ * data plane as the collection's access key (pbi_svc_appkey first), the
+ * ARM control plane as the principal.  Lists are new references.
+ */
+const struct pbi_err	*wc_arm_collections(struct pbi_svc *,
+			    const char *subscription, const char *group,
+			    struct json_object **out);
+/* listKeys: key1 into key (a secret: wipe it). */
+const struct pbi_err	*wc_arm_key(struct pbi_svc *, const char *sub,
+			    const char *group, const char *name, char *key,
+			    size_t len);
+const struct pbi_err	*wc_workspaces(struct pbi_svc *, const char *coll,
+			    struct json_object **out);
+/* what: "reports", "datasets" or "imports" of workspace ws. */
+const struct pbi_err	*wc_list(struct pbi_svc *, const char *coll,
+			    const char *ws, const char *what,
+			    struct json_object **out);
+const struct pbi_err	*wc_gateway_datasources(struct pbi_svc *,
+			    const char *coll, const char *ws,
+			    const char *dataset, struct json_object **out);
+/* The report's .pbix (Export) written to f (truncated first). */
+const struct pbi_err	*wc_export(struct pbi_svc *, const char *coll,
+			    const char *ws, const char *report, FILE *f);
+
 /* The gateway datasources a dataset is bound to. */
 const struct pbi_err	*pb_bound_datasources(struct pbi_svc *,
 			    const char *profile, const char *group,

@@ -5,6 +5,7 @@
  */
 #include "provision.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* {"credentialData":[{"name":n1,"value":v1},...]} as a JSON string. */
@@ -36,9 +37,8 @@ const struct pbi_err *
 pbi_credentials_load(const char *path, struct json_object **out)
 {
 	const struct pbi_err	*err = NULL;
-	struct json_object	*in = NULL, *d;
-	char			*text, *cred = NULL;
-	const char		*t, *u, *pw, *k, *tok;
+	struct json_object	*in = NULL;
+	char			*text, where[1100];
 
 	*out = NULL;
 	if ((text = pbi_secret_file(path, &err)) == NULL)
@@ -50,37 +50,53 @@ pbi_credentials_load(const char *path, struct json_object **out)
 		return pbi_err(PBI_ERR_INPUT, "credentials file '%s' is not a "
 		    "JSON object", path);
 	}
+	snprintf(where, sizeof(where), "credentials file '%s'", path);
+	err = pbi_credentials_details(in, where, out);
+	pbi_json_wipe_put(in);
+	return err;
+}
+
+const struct pbi_err *
+pbi_credentials_details(struct json_object *in, const char *path,
+    struct json_object **out)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*d;
+	char			*cred = NULL;
+	const char		*t, *u, *pw, *k, *tok;
+
+	*out = NULL;
 	t = pj_str(in, "credentialType");
 	u = pj_str(in, "username");
 	pw = pj_str(in, "password");
 	k = pj_str(in, "key");
 	tok = pj_str(in, "accessToken");
 	if (t == NULL)
-		err = pbi_err(PBI_ERR_INPUT, "credentials file '%s': no "
+		err = pbi_err(PBI_ERR_INPUT, "%s: no "
 		    "credentialType (Basic, Windows, Key, OAuth2 or "
 		    "Anonymous)", path);
 	else if (strcmp(t, "Basic") == 0 || strcmp(t, "Windows") == 0) {
 		if (u == NULL || pw == NULL)
-			err = pbi_err(PBI_ERR_INPUT, "credentials file '%s': "
+			err = pbi_err(PBI_ERR_INPUT, "%s: "
 			    "%s needs username and password", path, t);
 		else
 			cred = credential_data("username", u, "password", pw);
 	} else if (strcmp(t, "Key") == 0) {
 		if (k == NULL)
-			err = pbi_err(PBI_ERR_INPUT, "credentials file '%s': "
+			err = pbi_err(PBI_ERR_INPUT, "%s: "
 			    "Key needs key", path);
 		else
 			cred = credential_data("key", k, NULL, NULL);
 	} else if (strcmp(t, "OAuth2") == 0) {
 		if (tok == NULL)
-			err = pbi_err(PBI_ERR_INPUT, "credentials file '%s': "
+			err = pbi_err(PBI_ERR_INPUT, "%s: "
 			    "OAuth2 needs accessToken", path);
 		else
 			cred = credential_data("accessToken", tok, NULL, NULL);
 	} else if (strcmp(t, "Anonymous") == 0)
 		cred = strdup("{\"credentialData\":\"\"}");
 	else
-		err = pbi_err(PBI_ERR_INPUT, "credentials file '%s': unknown "
+		err = pbi_err(PBI_ERR_INPUT, "%s: unknown "
 		    "credentialType '%s'", path, t);
 	if (err == NULL && cred == NULL)
 		err = pbi_err(PBI_ERR_NOMEM, "out of memory");
@@ -98,6 +114,5 @@ pbi_credentials_load(const char *path, struct json_object **out)
 		*out = d;
 	}
 	pbi_wipe_free(cred);
-	pbi_json_wipe_put(in);
 	return err;
 }

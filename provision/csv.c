@@ -1,12 +1,14 @@
 /*
  * csv.c: customers from a CSV file: "customer,display name[,admin]" per
  * line, an optional header naming the first column "customer", '#'
- * comments and blank lines skipped, fields optionally double-quoted.
+ * comments and blank lines skipped, fields optionally double-quoted; and
+ * the migration map, "workspaceId,customer[,display name]".
  */
 #include "provision.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /*
  * Split one line into at most max fields, in place.  Returns the count,
@@ -103,6 +105,71 @@ pbi_csv_customers(const char *path, struct json_object **out)
 		pj_add_str(o, "customer", f[0]);
 		pj_add_str(o, "displayName", nf > 1 && *f[1] ? f[1] : NULL);
 		pj_add_str(o, "admin", nf > 2 && *f[2] ? f[2] : NULL);
+		json_object_array_add(a, o);
+	}
+	if (err == NULL && ferror(fp))
+		err = pbi_err_errno("cannot read '%s'", path);
+	fclose(fp);
+	if (err != NULL)
+		json_object_put(a);
+	else
+		*out = a;
+	return err;
+}
+
+const struct pbi_err *
+pbi_migrate_map_load(const char *path, struct json_object **out)
+{
+	const struct pbi_err	*err = NULL;
+	struct json_object	*a, *o;
+	char			 line[2048], *f[4];
+	FILE			*fp;
+	size_t			 n, i;
+	int			 ln = 0, nf;
+
+	*out = NULL;
+	if ((fp = fopen(path, "re")) == NULL)
+		return pbi_err_errno("cannot open '%s'", path);
+	a = json_object_new_array();
+	while (err == NULL && fgets(line, sizeof(line), fp) != NULL) {
+		ln++;
+		n = strlen(line);
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: line too long",
+			    path, ln);
+			break;
+		}
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (line[strspn(line, " \t")] == '\0' || line[0] == '#')
+			continue;
+		if ((nf = fields(line, f, 3)) < 2) {
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: expected "
+			    "'workspaceId,customer[,display name]'", path, ln);
+			break;
+		}
+		if (strcmp(f[0], "workspaceId") == 0)
+			continue;
+		if (!pbi_is_guid(f[0]))
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: '%.64s' is not a "
+			    "workspace id (a GUID)", path, ln, f[0]);
+		else if (!pbi_slug_ok(f[1]))
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: invalid customer "
+			    "name '%.64s': use 1 to 63 lowercase letters, "
+			    "digits and '-'", path, ln, f[1]);
+		for (i = 0; err == NULL && i < pj_len(a); i++)
+			if (strcasecmp(pj_str(pj_idx(a, i), "workspaceId"),
+			    f[0]) == 0)
+				err = pbi_err(PBI_ERR_INPUT, "%s:%d: workspace "
+				    "%s is already mapped on line %d", path, ln,
+				    f[0], (int)pj_int(pj_idx(a, i), "line", 0));
+		if (err != NULL)
+			break;
+		o = json_object_new_object();
+		pj_add_str(o, "workspaceId", f[0]);
+		pj_add_str(o, "customer", f[1]);
+		pj_add_str(o, "displayName", nf > 2 && *f[2] ? f[2] : NULL);
+		pj_add_int(o, "line", ln);
 		json_object_array_add(a, o);
 	}
 	if (err == NULL && ferror(fp))

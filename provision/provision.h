@@ -130,6 +130,7 @@ struct pbi_cust_opts {
 	int			  existing;	/* only customers with a
 						   workspace already */
 	const struct pbi_token_opts *token;	/* token --all */
+	const void		 *ctx;		/* a workflow's own (migrate) */
 };
 
 /* Non-zero if slug is a valid customer name: [a-z0-9-], 1..63. */
@@ -187,6 +188,68 @@ const struct pbi_err	*pbi_each_customer(struct pbi_prov *,
  */
 const struct pbi_err	*pbi_credentials_load(const char *path,
 			    struct json_object **out);
+
+/*
+ * migrate: from the retired Workspace Collections (migrate*.c,
+ * pbictl-migrate(1)).
+ *
+ * The map CSV "workspaceId,customer[,display name]" (a header line
+ * starting "workspaceId" is skipped): *out receives [{workspaceId,
+ * customer, displayName, line}]; a bad line is an error naming the file
+ * and line.
+ */
+const struct pbi_err	*pbi_migrate_map_load(const char *path,
+			    struct json_object **out);
+/*
+ * The connections file (a secret: mode checked, wipe *out with
+ * pbi_json_wipe_put): a JSON object keyed by legacy dataset id, each
+ * {connectionString, credentialType (Basic | Windows | Key | OAuth2),
+ * username, password | key | accessToken}.  Checked whole: any bad
+ * entry is an error naming the file and the dataset id.
+ */
+const struct pbi_err	*pbi_migrate_connections_load(const char *path,
+			    struct json_object **out);
+/* What to plan: one collection with its key, or a subscription's. */
+struct pbi_migrate_opts {
+	const char		*collection;
+	const char		*subscription;
+	const char		*resource_group;
+	const char		*key;		/* secret, borrowed */
+	struct json_object	*map;		/* pbi_migrate_map_load */
+	/* run */
+	const char		*staging;	/* folder of exported .pbix */
+	struct json_object	*connections;	/* secret, borrowed */
+	const char *const	*customers;	/* only these (NULL: all) */
+	size_t			 ncustomers;
+	const char		*capacity;
+	int			 jobs;
+};
+/*
+ * Enumerate, classify and map; store the plan in the ledger (nothing is
+ * written unless every input is good).  *out: {collections, counts,
+ * workspaces, reports}.
+ */
+const struct pbi_err	*pbi_migrate_plan(struct pbi_prov *,
+			    const struct pbi_migrate_opts *,
+			    struct json_object **out);
+/*
+ * Move every planned report, one customer per job: export (staged,
+ * sha256 kept), onboard, import, connections and credentials.  *out is
+ * the per-customer result list, *failed how many failed.
+ */
+const struct pbi_err	*pbi_migrate_run(struct pbi_prov *,
+			    const struct pbi_migrate_opts *,
+			    struct json_object **out, size_t *failed);
+/* Counts by state and customer, and what was not moved and why. */
+const struct pbi_err	*pbi_migrate_status(struct pbi_prov *,
+			    struct json_object **out);
+
+/*
+ * The same from the object in (borrowed), where naming it in errors
+ * ("credentials file 'F'").
+ */
+const struct pbi_err	*pbi_credentials_details(struct json_object *in,
+			    const char *where, struct json_object **out);
 
 /*
  * The customers of a CSV file: [{customer, displayName, admin}].  Any bad

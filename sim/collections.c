@@ -188,6 +188,36 @@ coll_gateway(struct req *r, struct json_object *ws)
 }
 
 /*
+ * POST workspaces/{wid}/datasets: a push dataset {name, tables} (its
+ * reports cannot be exported, api-facts 4.1).  201 with the dataset.
+ */
+static void
+coll_push_dataset(struct req *r, struct json_object *ws)
+{
+	struct json_object	*b = sim_body_json(r), *d;
+	char			 id[37];
+
+	if (pj_str(b, "name") == NULL || pj_arr(b, "tables") == NULL) {
+		sim_pbi_error(r, 400, "InvalidRequest", "A push dataset needs "
+		    "name and tables");
+		json_object_put(b);
+		return;
+	}
+	d = json_object_new_object();
+	sim_guid(id);
+	pj_add_str(d, "id", id);
+	pj_add_str(d, "name", pj_str(b, "name"));
+	pj_add_bool(d, "addRowsAPIEnabled", 1);
+	pj_add(d, "_tables", json_object_get(pj_arr(b, "tables")));
+	sim_arr(d, "_roles");
+	sim_arr(d, "_parameters");
+	sim_arr(d, "_datasources");
+	json_object_array_add(sim_arr(ws, "_datasets"), d);
+	json_object_put(b);
+	sim_reply_json(r, 201, sim_ws_dataset_json(ws, d, 1));
+}
+
+/*
  * Check an "Authorization: AppToken <jwt>" embed token (api-facts 4.3):
  * HS256 over the UTF-8 bytes of key1 or key2, ver 0.1.0/0.2.0, type,
  * wcn, wid, rid or did, aud, nbf and exp.  Only GET of the report (rid)
@@ -268,7 +298,7 @@ static const struct sim_route coll_routes[] = {
 	{ "workspaces/*/reports/*/Export", "GET", "GET" },
 	{ "workspaces/*/reports/*/Clone", "POST", "POST" },
 	{ "workspaces/*/reports/*/Rebind", "POST", "POST" },
-	{ "workspaces/*/datasets", "GET, POST", "GET" },
+	{ "workspaces/*/datasets", "GET, POST", "GET, POST" },
 	{ "workspaces/*/datasets/*", "GET, DELETE", "GET, DELETE" },
 	{ "workspaces/*/datasets/*/datasources", "GET", "GET" },
 	{ "workspaces/*/datasets/*/Default.GetBoundGatewayDatasources", "GET",
@@ -352,6 +382,9 @@ sim_coll_route(struct req *r)
 	}
 	if (strcmp(r->seg[5], "reports") == 0)
 		coll_reports(r, ws);
+	else if (strcmp(r->seg[5], "datasets") == 0 && r->nseg == 6 &&
+	    strcmp(r->method, "POST") == 0)
+		coll_push_dataset(r, ws);
 	else if (strcmp(r->seg[5], "datasets") == 0)
 		sim_ws_datasets(r, ws, 1);
 	else if (strcmp(r->seg[5], "imports") == 0) {

@@ -321,8 +321,33 @@ sim_ws_normalize(struct json_object *ws, int coll, const char *basedir)
 	}
 	json_object_object_del(ws, "reports");
 	sim_arr(ws, "_imports");
-	if (coll)
+	if (coll) {
+		/* A legacy report came from an import, dated by the seed. */
+		for (i = 0; i < json_object_array_length(reps); i++) {
+			e = json_object_array_get_idx(reps, i);
+			n = json_object_new_object();
+			sim_guid(id);
+			pj_add_str(n, "id", id);
+			pj_add_str(n, "importState", "Succeeded");
+			s = pj_str(e, "_importedAt");
+			pj_add_str(n, "createdDateTime", s);
+			pj_add_str(n, "updatedDateTime", s);
+			pj_add_str(n, "name", pj_str(e, "name"));
+			pj_add_str(n, "connectionType", "import");
+			pj_add_str(n, "source", "Upload");
+			a = json_object_new_array();
+			json_object_array_add(a, sim_ws_report_json(ws, e, 1));
+			pj_add(n, "reports", a);
+			a = json_object_new_array();
+			ds = sim_find_ci(dss, "id", pj_str(e, "datasetId"));
+			if (ds != NULL)
+				json_object_array_add(a, sim_ws_dataset_json(ws,
+				    ds, 1));
+			pj_add(n, "datasets", a);
+			json_object_array_add(pj_arr(ws, "_imports"), n);
+		}
 		return;
+	}
 	/* Dashboards and their tiles come from the seed only. */
 	a = pj_arr(ws, "dashboards");
 	dbs = sim_arr(ws, "_dashboards");

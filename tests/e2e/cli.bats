@@ -156,7 +156,7 @@ teardown() { cli_teardown; }
 	[ "$(echo "$output" | jq -r '.workspaces[0].name')" = cust-acme ]
 	[ "$(echo "$output" | jq -r '.settings.client_id')" = "$CLIENT" ]
 	[ "$(echo "$output" | jq -r 'keys | sort | join(",")')" = \
-	    "customers,grants,journal,migrations_map,profiles,reports,schemaVersion,settings,workspaces" ]
+	    "customers,grants,journal,migrate_reports,migrations_map,profiles,reports,schemaVersion,settings,workspaces" ]
 }
 
 @test "ledger log shows the journal, filtered and limited" {

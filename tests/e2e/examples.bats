@@ -251,6 +251,25 @@ pg_examples() {
 	pg_stop
 }
 
+@test "pbictl-migrate.1 EXAMPLES" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	export PBICTL_ARM_URL=$SIM PBICTL_COLLECTIONS_URL=$SIM
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" \
+	    --capacity 0f084df7-c13d-451b-af5f-ed0c466403b2 >/dev/null
+	as_app
+	# The demo seed's collection: its key, a map, no DirectQuery.
+	printf 'demo-access-key-1\n' >"$T/work/legacy.key"
+	chmod 600 "$T/work/legacy.key"
+	printf 'workspaceId,customer,display name\n9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d,acme,Acme\n' \
+	    >"$T/work/map.csv"
+	echo '{}' >"$T/work/connections.json"
+	chmod 600 "$T/work/connections.json"
+	run_examples pbictl-migrate.1
+	# The subscription's plan named the workspace after itself.
+	[ "$(state '.workspaces[] | select(.name == "cust-customer-acme") | [._reports[].name] | join(",")')" = Sales ]
+	grep -q 'customer-acme Pilot: imported 2016-09-01' "$T/examples.out"
+}
+
 @test "pbictl-onboard.1 EXAMPLES" {
 	sim_start --import-seconds 0.2 --assign-seconds 0.2
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" \

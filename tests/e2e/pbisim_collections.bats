@@ -108,8 +108,28 @@ sys.exit("DataModelSchema" not in zipfile.ZipFile(sys.argv[1]).namelist())' \
 	coll GET "/$CWS/imports/$id"
 	echo "$BODY" | jq -e '.importState == "Succeeded" and .reports[0].name == "New"'
 	echo "$BODY" | jq -e '.reports[0].embedUrl | startswith("https://embedded.powerbi.com/appTokenReportEmbed?reportId=")'
+	# The seeded reports' imports, dated as the seed says, and the new one.
 	coll GET "/$CWS/imports"
-	echo "$BODY" | jq -e '.value | length == 1'
+	echo "$BODY" | jq -e '.value | length == 4'
+	echo "$BODY" | jq -e '[.value[] | select(.name == "Old")][0] | .updatedDateTime == "2016-06-01T00:00:00Z" and .reports[0].id == "fe000000-0000-4000-8000-000000000002"'
+	echo "$BODY" | jq -e "[.value[] | select(.id == \"$id\")] | length == 1"
+}
+
+@test "push dataset through the data plane; its report cannot be exported" {
+	local ds rep
+	coll POST "/$CWS/datasets" -H 'Content-Type: application/json' --data '{"name":"Pushed"}'
+	[ "$CODE" = 400 ]
+	coll POST "/$CWS/datasets" -H 'Content-Type: application/json' \
+	    --data '{"name":"Pushed","tables":[{"name":"T","columns":[{"name":"V","dataType":"Int64"}]}]}'
+	[ "$CODE" = 201 ]
+	echo "$BODY" | jq -e '.name == "Pushed" and .addRowsAPIEnabled == true'
+	ds=$(echo "$BODY" | jq -r .id)
+	coll POST "/$CWS/reports/fe000000-0000-4000-8000-000000000001/Clone" -H 'Content-Type: application/json' \
+	    --data "{\"name\":\"On push\",\"targetModelId\":\"$ds\"}"
+	rep=$(echo "$BODY" | jq -r .id)
+	coll GET "/$CWS/reports/$rep/Export"
+	[ "$CODE" = 400 ]
+	echo "$BODY" | jq -e '.error.code == "ReportNotExportable"'
 }
 
 @test "ARM: list collections, get, listKeys, workspaces" {

@@ -1,6 +1,7 @@
 /*
  * test_provision.c: pure workflow helpers: customer names, the name
- * template, the CSV reader and the .pbix check.
+ * template, the CSV reader, the migration's map and connections files
+ * and the .pbix check.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -99,6 +101,123 @@ csv_reader(void **state)
 	unlink(f);
 }
 
+static void
+migrate_map(void **state)
+{
+	struct json_object	*a = NULL;
+	const struct pbi_err	*err;
+	const char		*f;
+
+	(void)state;
+	f = tmpfile_with("workspaceId,customer,display name\n# c\n\n"
+	    "f0000000-0000-4000-8000-000000000001,acme,\"Acme, Inc.\"\n"
+	    "F0000000-0000-4000-8000-000000000002 , beta\n");
+	assert_null(pbi_migrate_map_load(f, &a));
+	unlink(f);
+	assert_int_equal(json_object_array_length(a), 2);
+	assert_string_equal(pj_str(pj_idx(a, 0), "displayName"), "Acme, Inc.");
+	assert_int_equal(pj_int(pj_idx(a, 0), "line", 0), 4);
+	assert_string_equal(pj_str(pj_idx(a, 1), "customer"), "beta");
+	assert_null(pj_str(pj_idx(a, 1), "displayName"));
+	json_object_put(a);
+	a = NULL;
+	/* Each bad line is named, and nothing comes back. */
+	f = tmpfile_with("f0000000-0000-4000-8000-000000000001,acme\n"
+	    "not-a-guid,beta\n");
+	err = pbi_migrate_map_load(f, &a);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, ":2: 'not-a-guid' is not a "
+	    "workspace id"));
+	assert_null(a);
+	unlink(f);
+	f = tmpfile_with("f0000000-0000-4000-8000-000000000001,Acme_Inc\n");
+	err = pbi_migrate_map_load(f, &a);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, ":1: invalid customer name"));
+	unlink(f);
+	f = tmpfile_with("f0000000-0000-4000-8000-000000000001,acme\n"
+	    "f0000000-0000-4000-8000-000000000001,beta\n");
+	err = pbi_migrate_map_load(f, &a);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, ":2: workspace "
+	    "f0000000-0000-4000-8000-000000000001 is already mapped on "
+	    "line 1"));
+	unlink(f);
+	f = tmpfile_with("f0000000-0000-4000-8000-000000000001\n");
+	assert_non_null(pbi_migrate_map_load(f, &a));
+	unlink(f);
+}
+
+/* A connections file of mode 0600 with text. */
+static const char *
+conn_file(const char *text)
+{
+	const char	*f = tmpfile_with(text);
+
+	assert_int_equal(chmod(f, 0600), 0);
+	return f;
+}
+
+static void
+migrate_connections(void **state)
+{
+	struct json_object	*o = NULL;
+	const struct pbi_err	*err;
+	const char		*f;
+
+	(void)state;
+	f = conn_file("{\"fd000000-0000-4000-8000-000000000001\": "
+	    "{\"connectionString\": \"data source=s\", \"credentialType\": "
+	    "\"Basic\", \"username\": \"u\", \"password\": \"p\"},"
+	    "\"fd000000-0000-4000-8000-000000000002\": {\"connectionString\":"
+	    " \"x\", \"credentialType\": \"Key\", \"key\": \"k\"}}");
+	assert_null(pbi_migrate_connections_load(f, &o));
+	assert_string_equal(pj_path_str(o,
+	    "fd000000-0000-4000-8000-000000000001.connectionString"),
+	    "data source=s");
+	pbi_json_wipe_put(o);
+	o = NULL;
+	/* Readable by others: refused, whatever it holds. */
+	assert_int_equal(chmod(f, 0644), 0);
+	assert_non_null(pbi_migrate_connections_load(f, &o));
+	assert_null(o);
+	unlink(f);
+	f = conn_file("[1, 2]");
+	err = pbi_migrate_connections_load(f, &o);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "is not a JSON object"));
+	unlink(f);
+	f = conn_file("{\"fd000000-0000-4000-8000-000000000001\": ");
+	assert_non_null(pbi_migrate_connections_load(f, &o));
+	unlink(f);
+	f = conn_file("{\"nope\": {\"connectionString\": \"x\"}}");
+	err = pbi_migrate_connections_load(f, &o);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "key 'nope' is not a dataset id"));
+	unlink(f);
+	f = conn_file("{\"fd000000-0000-4000-8000-000000000001\": "
+	    "{\"credentialType\": \"Basic\"}}");
+	err = pbi_migrate_connections_load(f, &o);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "dataset "
+	    "fd000000-0000-4000-8000-000000000001: no connectionString"));
+	unlink(f);
+	f = conn_file("{\"fd000000-0000-4000-8000-000000000001\": "
+	    "{\"connectionString\": \"x\", \"credentialType\": "
+	    "\"Windows\", \"username\": \"u\"}}");
+	err = pbi_migrate_connections_load(f, &o);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "Windows needs username and "
+	    "password"));
+	unlink(f);
+	f = conn_file("{\"fd000000-0000-4000-8000-000000000001\": "
+	    "{\"connectionString\": \"x\", \"credentialType\": "
+	    "\"Anonymous\"}}");
+	assert_non_null(pbi_migrate_connections_load(f, &o));
+	unlink(f);
+	assert_null(o);
+}
+
 /* A stored zip with the named entries (no data), built by hand. */
 static size_t
 zip_with(unsigned char *b, const char *const *names, size_t n)
@@ -157,6 +276,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(slugs_and_names),
 		cmocka_unit_test(csv_reader),
+		cmocka_unit_test(migrate_map),
+		cmocka_unit_test(migrate_connections),
 		cmocka_unit_test(pbix_check),
 	};
 
