@@ -185,6 +185,12 @@ row_json(sqlite3_stmt *st)
 	return o;
 }
 
+struct json_object *
+db_row_json(struct db_stmt *q)
+{
+	return row_json(q->st);
+}
+
 const struct pbi_err *
 db_rows(sqlite3 *db, const char *what, struct json_object **out,
     const char *sql, const char *types, ...)
