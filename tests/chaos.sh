@@ -187,12 +187,12 @@ for how in path symlink; do
 	    --report "$dir/pbix/sales.pbix" >"$dir/c1.out" 2>&1 &
 	p1=$!
 	sleep 0.3
+	# The first still running as the second starts: they overlap.
+	kill -0 $p1 2>/dev/null && overlap=1 || overlap=0
 	# shellcheck disable=SC2046
 	PBICTL_LEDGER=$second "$pbictl" -q --jobs 4 onboard $(names 11 30) \
 	    --report "$dir/pbix/sales.pbix" >"$dir/c2.out" 2>&1
 	r2=$?
-	# Still running: the two ran at once, which the run lock forbids.
-	kill -0 $p1 2>/dev/null && overlap=1 || overlap=0
 	wait $p1
 	r1=$?
 	if [ $r2 -ne 0 ]; then
@@ -202,6 +202,8 @@ for how in path symlink; do
 			violation "$how: the second failed otherwise: $(tail -2 "$dir/c2.out")"
 		fi
 	elif [ $overlap = 1 ]; then
+		# The lock refuses, it does not wait: both running means
+		# that it did not hold.
 		violation "$how: both ran at once: the run lock did not hold"
 	else
 		echo "  $how: both ran, the second after the first"
