@@ -132,7 +132,7 @@ list_cells(struct json_object *r, const char *cells[LIST_COLS], char n[16])
  */
 struct list_out {
 	struct pbi_jsonw	 w;
-	FILE			*cells;		/* table: NUL-ended cells */
+	FILE			*cells;		/* table: its cells */
 	size_t			 width[LIST_COLS];
 };
 
