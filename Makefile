@@ -6,6 +6,9 @@
 #                   then again under AddressSanitizer + UBSan
 #   make deps       install the Debian packages the build and tests need
 #   make demo       the whole flow against pbisim
+#   make bench-local the ledger at 100,000 customers (bench scenario 5)
+#   make chaos      onboarding under faults, kills and contention
+#   make fuzz       the libFuzzer targets, each for FUZZ_SECONDS
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #
 # CC, CFLAGS, CPPFLAGS and LDFLAGS are honoured (Debian's dpkg-buildflags
@@ -41,6 +44,12 @@ STD	 = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
+endif
+# The fuzz build (clang): the code instrumented for libFuzzer, which only
+# the targets' link brings in (-fsanitize=fuzzer).
+ifeq ($(SAN),fuzz)
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 ALLCPPFLAGS = -I. -I$(B) $(CPPFLAGS)
 ALLCFLAGS = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -pthread
@@ -129,28 +138,50 @@ $(B)/tests/test_sim: tests/unit/test_sim.c $(SIM_UNIT_OBJS) $(FLAGS)
 
 tests: all $(UNIT_BINS)
 
+# The libFuzzer targets (tests/fuzz/fuzz_NAME.c, fuzz_util.c shared),
+# built by 'make fuzz-build' into $(FUZZ_B)/fuzz/ with clang.
+FUZZ_B	?= build-fuzz
+FUZZ_CC	?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(filter-out \
+	    tests/fuzz/fuzz_util.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_DEPS = tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h $(FLAGS)
+$(B)/fuzz/fuzz_sim: tests/fuzz/fuzz_sim.c $(SIM_UNIT_OBJS) $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(SIMPKGS)) \
+	    $(ALLCFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    tests/fuzz/fuzz_util.c $(SIM_UNIT_OBJS) $(SIMLIBS)
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/libpbi.a $(FUZZ_DEPS) | $(B)/migrations.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
+	    $(ALLCFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    tests/fuzz/fuzz_util.c $(B)/libpbi.a $(LIBS)
+fuzz-bins: $(FUZZ_BINS)
+fuzz-build:
+	$(MAKE) B=$(FUZZ_B) CC=$(FUZZ_CC) SAN=fuzz CFLAGS="-O1 -g" \
+	    WERROR='$(WERROR)' fuzz-bins
+
 # Everything the build, the tests, the demo and the bench run, as Debian
 # 12 packages; tools/deps.sh installs those missing (as root).  The
 # compiler and libraries; the test runners (bats, cmocka, node and npm
 # for MSAL, ca-certificates for the npm registry); and whatever provides
 # a command the tests and scripts call: awk, bash, base64, cmp, col,
 # curl, flock, grep, jq, mandoc, openssl, ps, python3, script, sed,
-# sha256sum, sqlite3, tar, unzip (many are always installed; they are
-# named so that none is forgotten); chromium renders the audit's
-# evidence page; postgresql (its server, for the tests) and libpq-dev
-# for the team ledger.
+# sha256sum, sqlite3, tar, time (peak memory), unzip (many are always
+# installed; they are named so that none is forgotten); chromium renders
+# the audit's evidence page; postgresql (its server, for the tests) and
+# libpq-dev for the team ledger.
 DEBS = gcc make pkg-config libc6-dev binutils \
        libcurl4-openssl-dev libjson-c-dev libssl-dev libsqlite3-dev \
        libmicrohttpd-dev libcmocka-dev \
        bats nodejs npm ca-certificates \
        bash bsdextrautils bsdutils coreutils curl diffutils grep jq mandoc \
-       mawk openssl procps python3 sed sqlite3 tar unzip util-linux chromium \
-       postgresql libpq-dev
-# A clang build also needs clang's sanitizer runtimes (a recommendation
+       mawk openssl procps python3 sed sqlite3 tar time unzip util-linux \
+       chromium postgresql libpq-dev
+# clang builds the fuzz targets ('make fuzz', and 'make check' runs
+# them); it needs its sanitizer and libFuzzer runtimes (a recommendation
 # of clang's, which deps.sh does not install).
-ifneq ($(findstring clang,$(notdir $(firstword $(CC)))),)
 DEBS += clang libclang-rt-dev
-endif
 deps:
 	@sh tools/deps.sh $(DEBS)
 
@@ -164,13 +195,25 @@ check: deps
 	$(MAKE) check-build
 	$(MAKE) WERROR=-Werror tests
 	$(MAKE) B=$(ASAN_B) SAN=1 CFLAGS="-O1 -g" WERROR=-Werror tests
-	sh tests/run.sh $(B) $(ASAN_B)
+	if command -v $(FUZZ_CC) >/dev/null; then \
+	    $(MAKE) WERROR=-Werror fuzz-build; fi
+	FUZZ_B=$(FUZZ_B) sh tests/run.sh $(B) $(ASAN_B)
 
 demo: deps all
 	sh examples/demo.sh $(B)
 
 bench: deps all
 	sh tests/bench.sh $(B)
+
+bench-local: deps all
+	sh tests/bench_local.sh $(B)
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS)
+
+chaos: deps all
+	sh tests/chaos.sh $(B)
 
 lint-man:
 	mandoc -Tlint -W warning man/*.[0-9]
@@ -183,12 +226,12 @@ install: all
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
-	rm -rf $(B) $(ASAN_B)
+	rm -rf $(B) $(ASAN_B) $(FUZZ_B)
 
 FORCE:
 
-.PHONY: all tests deps check check-build demo bench lint-man install clean \
-	FORCE
+.PHONY: all tests deps check check-build demo bench bench-local chaos \
+	fuzz fuzz-build fuzz-bins lint-man install clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(SIM_OBJS:.o=.d) \
 	$(UNIT_BINS:=.d)

@@ -138,6 +138,7 @@ const struct pbi_err *cmd_take_lock(struct pbi_cmdctx *,
 /* The customers a command works on, from names, a CSV file or --all. */
 struct cmd_targets {
 	struct json_object	 *list;		/* [{customer, ...}] */
+	struct json_object	 *by_slug;	/* {slug: its row} */
 	const char		**slugs;	/* borrowed from list */
 	size_t			  n;
 };

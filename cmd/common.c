@@ -11,6 +11,7 @@ void
 cmd_targets_release(struct cmd_targets *t)
 {
 	json_object_put(t->list);
+	json_object_put(t->by_slug);
 	free(t->slugs);
 	memset(t, 0, sizeof(*t));
 }
@@ -26,13 +27,26 @@ cmd_targets_usage(int n, const char *from, int all)
 	return NULL;
 }
 
+/* pbi_ledger_customers_each's fn for --all: the row's name to list arg. */
+static const struct pbi_err *
+target_add(void *arg, struct json_object *row)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	pj_add_str(o, "customer", pj_str(row, "customer"));
+	json_object_array_add(arg, o);
+	return NULL;
+}
+
 const struct pbi_err *
 cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
     int all, struct cmd_targets *t)
 {
 	const struct pbi_err	*err = NULL;
-	struct json_object	*o, *rows = NULL;
-	size_t			 i, j;
+	struct json_object	*o;
+	size_t			 i;
 	int			 k;
 
 	memset(t, 0, sizeof(*t));
@@ -54,14 +68,10 @@ cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
 		json_object_array_add(t->list, o);
 	}
 	if (all) {
-		if ((err = pbi_ledger_customers(ctx->ledger, 0, &rows)) != NULL)
+		/* Only the names, read as they come. */
+		if ((err = pbi_ledger_customers_each(ctx->ledger, 0,
+		    target_add, t->list)) != NULL)
 			goto done;
-		for (i = 0; i < pj_len(rows); i++) {
-			o = json_object_new_object();
-			pj_add_str(o, "customer", pj_str(
-			    pj_idx(rows, i), "customer"));
-			json_object_array_add(t->list, o);
-		}
 	}
 	t->n = pj_len(t->list);
 	if (t->n == 0) {
@@ -73,18 +83,23 @@ cmd_targets(struct pbi_cmdctx *ctx, char **names, int n, const char *from,
 		err = pbi_err(PBI_ERR_NOMEM, "out of memory");
 		goto done;
 	}
+	for (i = 0; i < t->n; i++)
+		t->slugs[i] = pj_str(pj_idx(t->list, i), "customer");
+	/* A name twice: one hashed lookup a name (linear in n). */
+	if ((t->by_slug = json_object_new_object()) == NULL) {
+		err = pbi_err(PBI_ERR_NOMEM, "out of memory");
+		goto done;
+	}
 	for (i = 0; i < t->n; i++) {
-		t->slugs[i] = pj_str(pj_idx(t->list, i),
-		    "customer");
-		for (j = 0; j < i; j++)
-			if (strcmp(t->slugs[i], t->slugs[j]) == 0) {
-				err = pbi_err(PBI_ERR_INPUT, "customer '%s' is "
-				    "named twice", t->slugs[i]);
-				goto done;
-			}
+		if (json_object_object_get_ex(t->by_slug, t->slugs[i], NULL)) {
+			err = pbi_err(PBI_ERR_INPUT, "customer '%s' is "
+			    "named twice", t->slugs[i]);
+			goto done;
+		}
+		json_object_object_add(t->by_slug, t->slugs[i],
+		    json_object_get(pj_idx(t->list, i)));
 	}
 done:
-	json_object_put(rows);
 	if (err != NULL)
 		cmd_targets_release(t);
 	return err;

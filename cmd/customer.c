@@ -97,7 +97,7 @@ add_or_remove(struct pbi_cmdctx *ctx, int argc, char **argv, int remove)
 		return pbi_err(PBI_ERR_USAGE, "--display-name names one "
 		    "customer");
 	}
-	o.rows = t.list;
+	o.rows = t.by_slug;
 	if ((err = cmd_prov(ctx, &p)) == NULL)
 		err = pbi_each_customer(&p, t.slugs, t.n, ctx->jobs,
 		    remove ? pbi_customer_remove : add_one, &o,
@@ -110,29 +110,110 @@ add_or_remove(struct pbi_cmdctx *ctx, int argc, char **argv, int remove)
 	return err;
 }
 
+/* The table's columns, from a row of pbi_ledger_customers_each. */
+#define LIST_COLS	6
 static void
-print_list(struct json_object *a)
+list_cells(struct json_object *r, const char *cells[LIST_COLS], char n[16])
 {
-	static const char *const heads[] = { "CUSTOMER", "STATUS",
-	    "WORKSPACE", "NAME", "CAPACITY", "REPORTS", NULL };
-	struct pbi_table	*t;
-	struct json_object	*r;
-	char			 n[16];
-	size_t			 i;
+	snprintf(n, 16, "%lld", (long long)pj_int(r, "reports", 0));
+	cells[0] = pj_str(r, "customer");
+	cells[1] = pj_str(r, "status");
+	cells[2] = pj_str(r, "workspaceId");
+	cells[3] = pj_str(r, "workspaceName");
+	cells[4] = pj_str(r, "capacityId");
+	cells[5] = n;
+}
 
-	if ((t = pbi_table_new(heads)) == NULL)
-		return;
-	for (i = 0; i < pj_len(a); i++) {
-		r = pj_idx(a, i);
-		snprintf(n, sizeof(n), "%lld", (long long)pj_int(r, "reports",
-		    0));
-		const char *cells[] = { pj_str(r, "customer"),
-		    pj_str(r, "status"), pj_str(r, "workspaceId"),
-		    pj_str(r, "workspaceName"), pj_str(r, "capacityId"), n };
-		pbi_table_row(t, cells);
+/*
+ * The list is written as the ledger reads it, so that memory stays flat
+ * in the number of customers: JSON at once; a table's cells go to a
+ * temporary file while the widths are measured, then are printed
+ * padded.
+ */
+struct list_out {
+	struct pbi_jsonw	 w;
+	FILE			*cells;		/* table: its cells */
+	size_t			 width[LIST_COLS];
+};
+
+static const struct pbi_err *
+list_json(void *arg, struct json_object *row)
+{
+	struct list_out	*lo = arg;
+
+	pbi_jsonw_value(&lo->w, NULL, row);
+	return NULL;
+}
+
+static const struct pbi_err *
+list_table(void *arg, struct json_object *row)
+{
+	struct list_out	*lo = arg;
+	const char	*cells[LIST_COLS], *c;
+	char		 n[16];
+	size_t		 i, len;
+
+	list_cells(row, cells, n);
+	for (i = 0; i < LIST_COLS; i++) {
+		c = cells[i] ? cells[i] : "-";
+		if ((len = strlen(c)) > lo->width[i])
+			lo->width[i] = len;
+		if (fwrite(c, 1, len + 1, lo->cells) != len + 1)
+			return pbi_err_errno("cannot write a temporary file");
 	}
-	pbi_table_print(t, stdout);
-	pbi_table_free(t);
+	return NULL;
+}
+
+/* Print one cell of column i, padded to its width. */
+static void
+list_cell(const struct list_out *lo, size_t i, const char *c)
+{
+	if (i + 1 == LIST_COLS)
+		printf("%s\n", c);
+	else
+		printf("%-*s  ", (int)lo->width[i], c);
+}
+
+static const struct pbi_err *
+print_list(struct pbi_cmdctx *ctx, int removed)
+{
+	static const char *const heads[LIST_COLS] = { "CUSTOMER", "STATUS",
+	    "WORKSPACE", "NAME", "CAPACITY", "REPORTS" };
+	const struct pbi_err	*err;
+	struct list_out		 lo;
+	char			*cell = NULL;
+	size_t			 i, cap = 0;
+
+	memset(&lo, 0, sizeof(lo));
+	if (ctx->out == PBI_OUT_JSON) {
+		pbi_jsonw_init(&lo.w, stdout);
+		pbi_jsonw_array(&lo.w, NULL);
+		if ((err = pbi_ledger_customers_each(ctx->ledger, removed,
+		    list_json, &lo)) != NULL)
+			return err;
+		pbi_jsonw_close(&lo.w, 1);
+		return NULL;
+	}
+	for (i = 0; i < LIST_COLS; i++)
+		lo.width[i] = strlen(heads[i]);
+	if ((lo.cells = tmpfile()) == NULL)
+		return pbi_err_errno("cannot create a temporary file");
+	if ((err = pbi_ledger_customers_each(ctx->ledger, removed,
+	    list_table, &lo)) == NULL && fflush(lo.cells) != 0)
+		err = pbi_err_errno("cannot write a temporary file");
+	if (err == NULL) {
+		for (i = 0; i < LIST_COLS; i++)
+			list_cell(&lo, i, heads[i]);
+		rewind(lo.cells);
+		for (i = 0; getdelim(&cell, &cap, '\0', lo.cells) > 0;
+		    i = (i + 1) % LIST_COLS)
+			list_cell(&lo, i, cell);
+		if (ferror(lo.cells))
+			err = pbi_err_errno("cannot read a temporary file");
+	}
+	free(cell);
+	fclose(lo.cells);
+	return err;
 }
 
 const struct pbi_err *
@@ -156,7 +237,6 @@ cmd_customer_list(struct pbi_cmdctx *ctx, int argc, char **argv)
 		{ NULL,		0,		   NULL, 0 }
 	};
 	const struct pbi_err		*err;
-	struct json_object		*a = NULL;
 	int				 ch, removed = 0;
 
 	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
@@ -174,21 +254,17 @@ cmd_customer_list(struct pbi_cmdctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return pbi_err(PBI_ERR_USAGE, "list: unexpected argument '%s'",
 		    argv[optind]);
-	if ((err = cmd_setup(ctx)) != NULL ||
-	    (err = pbi_ledger_customers(ctx->ledger, removed, &a)) != NULL)
+	if ((err = cmd_setup(ctx)) != NULL)
 		return err;
-	cmd_emit(ctx, a, print_list);
-	json_object_put(a);
-	return NULL;
+	return print_list(ctx, removed);
 }
 
 const struct pbi_err *
 cmd_customer_show(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err;
-	struct json_object	*all = NULL, *o = NULL, *r, *reps = NULL;
+	struct json_object	*o = NULL, *reps = NULL;
 	const char		*name;
-	size_t			 i;
 	int			 at;
 
 	at = cmd_plain(ctx, argc, argv, CUSTOMER_SHOW_SYNOPSIS,
@@ -196,14 +272,10 @@ cmd_customer_show(struct pbi_cmdctx *ctx, int argc, char **argv)
 	if (argc - at != 1)
 		return pbi_err(PBI_ERR_USAGE, "show: name one customer");
 	name = argv[at];
+	/* By its key: one row read, whatever the number of customers. */
 	if ((err = cmd_setup(ctx)) != NULL ||
-	    (err = pbi_ledger_customers(ctx->ledger, 1, &all)) != NULL)
+	    (err = pbi_ledger_customer_row(ctx->ledger, name, &o)) != NULL)
 		return err;
-	for (i = 0; i < pj_len(all); i++) {
-		r = pj_idx(all, i);
-		if (strcmp(pj_str(r, "customer"), name) == 0)
-			o = r;
-	}
 	if (o == NULL)
 		err = pbi_err(PBI_ERR_NOTFOUND, "no customer '%s' in the "
 		    "ledger", name);
@@ -213,6 +285,6 @@ cmd_customer_show(struct pbi_cmdctx *ctx, int argc, char **argv)
 		pj_add(o, "reportList", reps);
 	if (err == NULL)
 		cmd_emit(ctx, o, NULL);
-	json_object_put(all);
+	json_object_put(o);
 	return err;
 }

@@ -87,16 +87,11 @@ const struct pbi_err *
 cmd_ledger_export(struct pbi_cmdctx *ctx, int argc, char **argv)
 {
 	const struct pbi_err	*err;
-	struct json_object	*o = NULL;
 
 	if ((err = no_args(ctx, argc, argv, LEDGER_EXPORT_SYNOPSIS)) != NULL)
 		return err;
-	if ((err = pbi_ledger_export(ctx->ledger, &o)) != NULL)
-		return err;
-	/* An export is JSON whatever -o says. */
-	pbi_json_print(o, stdout);
-	json_object_put(o);
-	return NULL;
+	/* An export is JSON whatever -o says, written as it is read. */
+	return pbi_ledger_export(ctx->ledger, stdout);
 }
 
 static void

@@ -114,7 +114,7 @@ cmd_onboard(struct pbi_cmdctx *ctx, int argc, char **argv)
 	o.files = files;
 	o.nfiles = npaths;
 	o.params = params;
-	o.rows = t.list;
+	o.rows = t.by_slug;
 	if (o.capacity != NULL &&
 	    (err = pbi_capacity_check(&p, o.capacity)) != NULL)
 		goto done;

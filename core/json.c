@@ -3,7 +3,40 @@
  */
 #include "json.h"
 
+#include <math.h>
 #include <string.h>
+
+/*
+ * Does obj hold a number that is not finite?  json-c reads NaN and
+ * Infinity, which are not JSON (RFC 8259) and which no reader of what
+ * pbictl prints would take.  json-c bounds the depth (32).
+ */
+static int
+nonfinite(struct json_object *obj)
+{
+	size_t	 i, n;
+
+	switch (json_object_get_type(obj)) {
+	case json_type_double:
+		return !isfinite(json_object_get_double(obj));
+	case json_type_array:
+		n = json_object_array_length(obj);
+		for (i = 0; i < n; i++)
+			if (nonfinite(json_object_array_get_idx(obj, i)))
+				return 1;
+		return 0;
+	case json_type_object: {
+		json_object_object_foreach(obj, k, v) {
+			(void)k;
+			if (nonfinite(v))
+				return 1;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
 
 struct json_object *
 pj_parse(const char *buf, size_t len)
@@ -24,6 +57,10 @@ pj_parse(const char *buf, size_t len)
 	}
 	used = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	if (nonfinite(obj)) {
+		json_object_put(obj);
+		return NULL;
+	}
 	for (; used < len; used++) {
 		if (strchr(" \t\r\n", buf[used]) == NULL) {
 			json_object_put(obj);

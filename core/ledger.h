@@ -10,6 +10,7 @@
 #define PBI_LEDGER_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct json_object;
 struct pbi_err;
@@ -78,9 +79,13 @@ const struct pbi_err	*pbi_ledger_settings(struct pbi_ledger *,
 /* Schema version, application id and row counts (a new reference). */
 const struct pbi_err	*pbi_ledger_status(struct pbi_ledger *,
 			    struct json_object **out);
-/* Every table, as {"schemaVersion":N,"settings":{},"customers":[],...}. */
-const struct pbi_err	*pbi_ledger_export(struct pbi_ledger *,
-			    struct json_object **out);
+/*
+ * Write every table to fp as {"schemaVersion":N,"settings":{},
+ * "customers":[],...}, row by row as they are read (memory flat in the
+ * size of the ledger).  A failure part-way leaves a truncated document
+ * on fp; a write error on fp is the caller's to check (ferror).
+ */
+const struct pbi_err	*pbi_ledger_export(struct pbi_ledger *, FILE *fp);
 /*
  * The last limit journal entries (all if limit <= 0), oldest first, for
  * one customer slug or all (NULL), as a JSON array.
@@ -146,7 +151,22 @@ const struct pbi_err	*pbi_ledger_customer_add(struct pbi_ledger *,
 /* Set a customer's status (removed also stamps removed_at). */
 const struct pbi_err	*pbi_ledger_customer_status(struct pbi_ledger *,
 			    int64_t id, const char *status);
-/* Every customer with its workspace, profile, capacity and reports. */
+/*
+ * A row read as it comes: row is borrowed and freed when fn returns; a
+ * non-NULL return stops the reading and is returned.
+ */
+typedef const struct pbi_err *(*pbi_ledger_row_fn)(void *arg,
+			    struct json_object *row);
+/*
+ * Every customer (removed ones too with with_removed) with its
+ * workspace, profile, capacity and report count, in slug order, one row
+ * at a time to fn: {customer, displayName, status, profileId,
+ * workspaceId, workspaceName, capacityId, reports, createdAt,
+ * removedAt}.
+ */
+const struct pbi_err	*pbi_ledger_customers_each(struct pbi_ledger *,
+			    int with_removed, pbi_ledger_row_fn fn, void *arg);
+/* Every customer as one JSON array of those rows (a new reference). */
 const struct pbi_err	*pbi_ledger_customers(struct pbi_ledger *,
 			    int with_removed, struct json_object **out);
 /*
@@ -181,7 +201,20 @@ const struct pbi_err	*pbi_ledger_migrate_set(struct pbi_ledger *,
 			    const char *collection, const char *workspace,
 			    const char *report,
 			    const struct pbi_migrate_step *);
-
+/*
+ * The row of customer slug as pbi_ledger_customers_each gives it (a new
+ * reference), found by its key; NULL in *out when there is none.
+ */
+const struct pbi_err	*pbi_ledger_customer_row(struct pbi_ledger *,
+			    const char *slug, struct json_object **out);
+/*
+ * The slug of the customer (other than except) whose recorded reports
+ * hold report id (dataset 0) or dataset id (dataset 1), by key, into
+ * who ("" when none).
+ */
+const struct pbi_err	*pbi_ledger_item_owner(struct pbi_ledger *,
+			    int dataset, const char *id, const char *except,
+			    char *who, size_t len);
 /* The reports of a workspace (id, name, dataset_id, sha256, version). */
 const struct pbi_err	*pbi_ledger_reports(struct pbi_ledger *,
 			    const char *workspace_id,

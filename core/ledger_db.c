@@ -450,6 +450,12 @@ row_json(struct db_stmt *q)
 	return o;
 }
 
+struct json_object *
+db_row_json(struct db_stmt *q)
+{
+	return row_json(q);
+}
+
 const struct pbi_err *
 db_rows(struct pbi_ledger *l, const char *what, struct json_object **out,
     const char *sql, const char *types, ...)

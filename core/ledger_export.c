@@ -76,32 +76,56 @@ done:
 	return err;
 }
 
-const struct pbi_err *
-pbi_ledger_export(struct pbi_ledger *l, struct json_object **out)
+/* Write the rows of sql as the array key of w, one at a time. */
+static const struct pbi_err *
+export_rows(struct pbi_ledger *l, struct pbi_jsonw *w, const char *key,
+    const char *sql)
 {
-	const struct pbi_err	*err = NULL;
-	struct json_object	*o, *v = NULL;
+	const struct pbi_err	*err;
+	struct json_object	*row;
+	struct db_stmt		 q;
+
+	if ((err = db_query(&q, l, "cannot read the ledger", sql,
+	    "")) != NULL)
+		return err;
+	pbi_jsonw_array(w, key);
+	while (db_row(&q)) {
+		if ((row = db_row_json(&q)) == NULL) {
+			db_done(&q);
+			return pbi_err(PBI_ERR_NOMEM, "out of memory");
+		}
+		pbi_jsonw_value(w, NULL, row);
+		json_object_put(row);
+	}
+	if ((err = db_done(&q)) == NULL)
+		pbi_jsonw_close(w, 1);
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_export(struct pbi_ledger *l, FILE *fp)
+{
+	const struct pbi_err	*err;
+	struct json_object	*settings = NULL, *v;
+	struct pbi_jsonw	 w;
 	size_t			 i;
 
-	*out = NULL;
-	if ((o = json_object_new_object()) == NULL)
-		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	pj_add_int(o, "schemaVersion", pbi_nmigrations);
-	if ((err = pbi_ledger_settings(l, &v)) != NULL)
-		goto done;
-	pj_add(o, "settings", v);
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		if ((err = db_rows(l, "cannot read the ledger", &v,
-		    tables[i].all, "")) != NULL)
-			goto done;
-		pj_add(o, tables[i].name, v);
-	}
-done:
-	if (err != NULL)
-		json_object_put(o);
-	else
-		*out = o;
-	return err;
+	/* The settings first: a failure there writes nothing. */
+	if ((err = pbi_ledger_settings(l, &settings)) != NULL)
+		return err;
+	pbi_jsonw_init(&w, fp);
+	pbi_jsonw_object(&w, NULL);
+	v = json_object_new_int(pbi_nmigrations);
+	pbi_jsonw_value(&w, "schemaVersion", v);
+	json_object_put(v);
+	pbi_jsonw_value(&w, "settings", settings);
+	json_object_put(settings);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if ((err = export_rows(l, &w, tables[i].name,
+		    tables[i].all)) != NULL)
+			return err;
+	pbi_jsonw_close(&w, 0);
+	return NULL;
 }
 
 const struct pbi_err *

@@ -91,6 +91,13 @@ int64_t			 db_int(struct db_stmt *q, int i);
 void			 db_copy(struct db_stmt *q, int i, char *dst,
 			    size_t len);
 
+/*
+ * The current row of q as a JSON object keyed by column name (a new
+ * reference; NULL when out of memory): rows one at a time, for results
+ * read as they come rather than whole.
+ */
+struct json_object	*db_row_json(struct db_stmt *q);
+
 /* A write (or any statement whose rows do not matter), run to its end. */
 const struct pbi_err	*db_run(struct pbi_ledger *l, const char *what,
 			    const char *sql, const char *types, ...);

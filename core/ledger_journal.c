@@ -73,15 +73,37 @@ pbi_ledger_journaled(struct pbi_ledger *l, const char *step,
 {
 	const struct pbi_err	*err;
 	struct db_stmt		 q;
+	char			 end[512];
+	size_t			 n = strlen(target);
 
 	*yes = 0;
+	/*
+	 * Both forms are a range of the (step, target) index, never a scan
+	 * of the step's entries: a prefix is the targets from target up to
+	 * end, target with its last byte raised (the byte order of
+	 * SQLite's BINARY collation); substr keeps the answer exact.
+	 */
+	if (prefix && n > 0 && n < sizeof(end) &&
+	    (unsigned char)target[n - 1] < 0xff) {
+		memcpy(end, target, n + 1);
+		end[n - 1] = (char)((unsigned char)end[n - 1] + 1);
+	} else if (prefix && l->kind != DB_PG)
+		pbi_strlcpy(end, "\xff", sizeof(end));	/* above all UTF-8 */
+	else
+		pbi_strlcpy(end, target, sizeof(end));
 	/* A create refused with 409 was someone else's name, not ours. */
-	if ((err = db_query(&q, l, "cannot read the journal",
-	    "SELECT 1 FROM journal WHERE step = ?1 AND "
-	    "(target = ?2 OR (?3 <> 0 AND substr(target, 1, length(?2)) = ?2)) "
+	if ((err = db_query(&q, l, "cannot read the journal", db_sql(l,
+	    "SELECT 1 FROM journal WHERE step = ?1 AND target >= ?2 AND "
+	    "target <= ?3 AND "
+	    "(target = ?2 OR (?4 <> 0 AND substr(target, 1, length(?2)) = ?2)) "
 	    "AND NOT (state = 'failed' AND coalesce(http_status, 0) = 409) "
 	    "LIMIT 1",
-	    "ssi", step, target, prefix)) != NULL)
+	    /* PostgreSQL: no byte-order range (collations differ). */
+	    "SELECT 1 FROM journal WHERE step = ?1 AND CAST(?3 AS text) <> '' AND "
+	    "(target = ?2 OR (?4 <> 0 AND substr(target, 1, length(?2)) = ?2)) "
+	    "AND NOT (state = 'failed' AND coalesce(http_status, 0) = 409) "
+	    "LIMIT 1"),
+	    "sssi", step, target, end, prefix)) != NULL)
 		return err;
 	if (db_row(&q))
 		*yes = 1;

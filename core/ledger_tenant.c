@@ -134,21 +134,117 @@ pbi_ledger_customer_status(struct pbi_ledger *l, int64_t id,
 	    "WHERE id = ?1", "Is", id, status);
 }
 
+/* The columns of a customer's row; the query ends with its WHERE. */
+#define CUSTOMER_ROW							\
+	"SELECT c.slug AS customer, c.display_name AS \"displayName\", " \
+	"c.status, (SELECT p.id FROM profiles p WHERE "			\
+	"p.customer_id = c.id AND p.state = 'active') AS \"profileId\", " \
+	"w.id AS \"workspaceId\", w.name AS \"workspaceName\", "	\
+	"w.capacity_id AS \"capacityId\", (SELECT count(*) FROM reports r " \
+	"WHERE r.workspace_id = w.id) AS reports, c.created_at AS "	\
+	"\"createdAt\", c.removed_at AS \"removedAt\" FROM customers c " \
+	"LEFT JOIN workspaces w "					\
+	"ON w.customer_id = c.id AND w.state = 'active' "
+
+const struct pbi_err *
+pbi_ledger_customers_each(struct pbi_ledger *l, int with_removed,
+    pbi_ledger_row_fn fn, void *arg)
+{
+	const struct pbi_err	*err, *stop = NULL;
+	struct json_object	*row;
+	struct db_stmt		 q;
+
+	if ((err = db_query(&q, l, "cannot read the ledger",
+	    CUSTOMER_ROW "WHERE ?1 <> 0 OR c.status <> 'removed' ORDER BY c.slug",
+	    "i", with_removed)) != NULL)
+		return err;
+	while (stop == NULL && db_row(&q)) {
+		if ((row = db_row_json(&q)) == NULL)
+			stop = pbi_err(PBI_ERR_NOMEM, "out of memory");
+		else
+			stop = fn(arg, row);
+		json_object_put(row);
+	}
+	err = db_done(&q);
+	return stop != NULL ? stop : err;
+}
+
+/* pbi_ledger_customers' fn: add the row to the array arg. */
+static const struct pbi_err *
+customers_add(void *arg, struct json_object *row)
+{
+	if (json_object_array_add(arg, json_object_get(row)) != 0) {
+		json_object_put(row);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	return NULL;
+}
+
 const struct pbi_err *
 pbi_ledger_customers(struct pbi_ledger *l, int with_removed,
     struct json_object **out)
 {
-	return db_rows(l, "cannot read the ledger", out,
-	    "SELECT c.slug AS customer, c.display_name AS \"displayName\", "
-	    "c.status, (SELECT p.id FROM profiles p WHERE "
-	    "p.customer_id = c.id AND p.state = 'active') AS \"profileId\", "
-	    "w.id AS \"workspaceId\", w.name AS \"workspaceName\", "
-	    "w.capacity_id AS \"capacityId\", (SELECT count(*) FROM reports r "
-	    "WHERE r.workspace_id = w.id) AS reports, c.created_at AS "
-	    "\"createdAt\", c.removed_at AS \"removedAt\" FROM customers c "
-	    "LEFT JOIN workspaces w "
-	    "ON w.customer_id = c.id AND w.state = 'active' WHERE ?1 <> 0 OR "
-	    "c.status <> 'removed' ORDER BY c.slug", "i", with_removed);
+	const struct pbi_err	*err;
+	struct json_object	*a;
+
+	*out = NULL;
+	if ((a = json_object_new_array()) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	if ((err = pbi_ledger_customers_each(l, with_removed, customers_add,
+	    a)) != NULL) {
+		json_object_put(a);
+		return err;
+	}
+	*out = a;
+	return NULL;
+}
+
+const struct pbi_err *
+pbi_ledger_customer_row(struct pbi_ledger *l, const char *slug,
+    struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct db_stmt		 q;
+
+	*out = NULL;
+	if ((err = db_query(&q, l, "cannot read a customer",
+	    CUSTOMER_ROW "WHERE c.slug = ?1", "s", slug)) != NULL)
+		return err;
+	if (db_row(&q) && (*out = db_row_json(&q)) == NULL) {
+		db_done(&q);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	}
+	if ((err = db_done(&q)) != NULL) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+const struct pbi_err *
+pbi_ledger_item_owner(struct pbi_ledger *l, int dataset, const char *id,
+    const char *except, char *who, size_t len)
+{
+	const struct pbi_err	*err;
+	struct db_stmt		 q;
+
+	who[0] = '\0';
+	/* Two queries, so that each is one lookup in its own index. */
+	if ((err = db_query(&q, l, "cannot read the ledger", dataset ?
+	    "SELECT c.slug FROM reports r JOIN workspaces w ON "
+	    "w.id = r.workspace_id JOIN customers c ON c.id = w.customer_id "
+	    "WHERE r.dataset_id = ?1 AND w.state = 'active' AND "
+	    "c.slug <> ?2 ORDER BY c.slug LIMIT 1" :
+	    "SELECT c.slug FROM reports r JOIN workspaces w ON "
+	    "w.id = r.workspace_id JOIN customers c ON c.id = w.customer_id "
+	    "WHERE r.id = ?1 AND w.state = 'active' AND c.slug <> ?2 "
+	    "LIMIT 1", "ss", id, except ? except : "")) != NULL)
+		return err;
+	if (db_row(&q))
+		db_copy(&q, 0, who, len);
+	if ((err = db_done(&q)) != NULL)
+		who[0] = '\0';
+	return err;
 }
 
 const struct pbi_err *

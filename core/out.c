@@ -131,3 +131,91 @@ pbi_kv_print(struct json_object *obj, FILE *fp)
 		fprintf(fp, "%-*s  %s\n", (int)w + 1, key, s);
 	}
 }
+
+/* The indentation of level d: two spaces a level, as json-c's. */
+static void
+jsonw_indent(struct pbi_jsonw *w, int d)
+{
+	int	 i;
+
+	for (i = 0; i < d; i++)
+		fputs("  ", w->fp);
+}
+
+/* Start the next member or element of the current container. */
+static void
+jsonw_member(struct pbi_jsonw *w, const char *key)
+{
+	int	 d = w->depth < PBI_JSONW_DEPTH ? w->depth : PBI_JSONW_DEPTH;
+
+	if (w->depth == 0)
+		return;
+	fputs(w->count[d - 1]++ ? ",\n" : "\n", w->fp);
+	jsonw_indent(w, w->depth);
+	if (key != NULL) {
+		/* The key in json-c's own escaping. */
+		struct json_object	*k = json_object_new_string(key);
+
+		fprintf(w->fp, "%s: ", pj_text(k, 0));
+		json_object_put(k);
+	}
+}
+
+void
+pbi_jsonw_init(struct pbi_jsonw *w, FILE *fp)
+{
+	memset(w, 0, sizeof(*w));
+	w->fp = fp;
+}
+
+static void
+jsonw_open(struct pbi_jsonw *w, const char *key, int c)
+{
+	jsonw_member(w, key);
+	fputc(c, w->fp);
+	if (w->depth < PBI_JSONW_DEPTH)
+		w->count[w->depth] = 0;
+	w->depth++;
+}
+
+void
+pbi_jsonw_object(struct pbi_jsonw *w, const char *key)
+{
+	jsonw_open(w, key, '{');
+}
+
+void
+pbi_jsonw_array(struct pbi_jsonw *w, const char *key)
+{
+	jsonw_open(w, key, '[');
+}
+
+void
+pbi_jsonw_value(struct pbi_jsonw *w, const char *key, struct json_object *v)
+{
+	const char	*s, *nl;
+
+	jsonw_member(w, key);
+	/* v's pretty text, each of its lines indented to this level. */
+	for (s = v ? pj_text(v, PJ_PRETTY) : "null";
+	    (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
+		fwrite(s, 1, (size_t)(nl - s) + 1, w->fp);
+		jsonw_indent(w, w->depth);
+	}
+	fputs(s, w->fp);
+	if (w->depth == 0)
+		fputc('\n', w->fp);
+}
+
+void
+pbi_jsonw_close(struct pbi_jsonw *w, int array)
+{
+	if (w->depth == 0)
+		return;
+	w->depth--;
+	fputc('\n', w->fp);
+	jsonw_indent(w, w->depth);
+	fputc(array ? ']' : '}', w->fp);
+	if (w->depth == 0)
+		fputc('\n', w->fp);
+}

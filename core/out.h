@@ -39,4 +39,32 @@ void			 pbi_json_print(struct json_object *obj, FILE *);
  */
 void			 pbi_kv_print(struct json_object *obj, FILE *);
 
+/*
+ * A JSON document written as it is made, for results too large to build
+ * whole: containers are opened and closed, each value is written and can
+ * be freed at once, so memory stays flat in the number of rows.  The text
+ * is that of pbi_json_print for the same tree (json-c's pretty form, two
+ * spaces a level).  Nesting up to PBI_JSONW_DEPTH.  Write errors are
+ * those of fp (ferror).
+ */
+#define PBI_JSONW_DEPTH	16
+
+struct pbi_jsonw {
+	FILE	*fp;
+	int	 depth;
+	int	 count[PBI_JSONW_DEPTH];	/* members so far, per level */
+	int	 pending_key;			/* a key waits for its value */
+};
+
+void			 pbi_jsonw_init(struct pbi_jsonw *, FILE *);
+/* Open an object or array: a member of the current object under key, an
+ * element of the current array (key NULL), or the document. */
+void			 pbi_jsonw_object(struct pbi_jsonw *, const char *key);
+void			 pbi_jsonw_array(struct pbi_jsonw *, const char *key);
+/* Write v (borrowed; NULL is null) under key or as the next element. */
+void			 pbi_jsonw_value(struct pbi_jsonw *, const char *key,
+			    struct json_object *v);
+/* Close the innermost container; closing the document ends the line. */
+void			 pbi_jsonw_close(struct pbi_jsonw *, int array);
+
 #endif /* PBI_OUT_H */

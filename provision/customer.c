@@ -229,10 +229,8 @@ pbi_customer_onboard(struct pbi_prov *p, const char *slug,
 	int			 found;
 
 	/* A CSV row may name this customer's display name and an admin. */
-	for (i = 0; o->rows && i < pj_len(o->rows); i++)
-		if (strcmp(pj_str(pj_idx(o->rows, i),
-		    "customer"), slug) == 0)
-			row = pj_idx(o->rows, i);
+	if (o->rows != NULL)
+		json_object_object_get_ex(o->rows, slug, &row);
 	if (row != NULL && (pj_str(row, "displayName") ||
 	    pj_str(row, "admin"))) {
 		mine = *o;
@@ -261,7 +259,9 @@ pbi_customer_onboard(struct pbi_prov *p, const char *slug,
 			    slug);
 	}
 	if (p->dry_run) {
-		if ((err = pbi_ledger_customer(p->ledger, slug, &c, &found)))
+		/* Read once: --existing has just read it. */
+		if (!o->existing &&
+		    (err = pbi_ledger_customer(p->ledger, slug, &c, &found)))
 			return err;
 		if (!found)
 			pbi_strlcpy(c.slug, slug, sizeof(c.slug));

@@ -14,6 +14,12 @@ le32(const unsigned char *p)
 	    (uint32_t)p[3] << 24;
 }
 
+static uint64_t
+le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
 static uint16_t
 le16(const unsigned char *p)
 {
@@ -24,8 +30,8 @@ const struct pbi_err *
 pbi_pbix_check(const char *path, const unsigned char *b, size_t n)
 {
 	const unsigned char	*eocd = NULL, *p, *end;
-	uint32_t		 cdoff, cdsize;
-	uint16_t		 count, i, nl, xl, cl;
+	uint64_t		 cdoff, cdsize, z64, count64, i;
+	uint16_t		 count, nl, xl, cl;
 	int			 types = 0, parts = 0;
 	size_t			 k;
 
@@ -47,12 +53,32 @@ pbi_pbix_check(const char *path, const unsigned char *b, size_t n)
 	count = le16(eocd + 10);
 	cdsize = le32(eocd + 12);
 	cdoff = le32(eocd + 16);
-	if ((size_t)cdoff + cdsize > n)
+	/*
+	 * ZIP64 (a package over 4 GiB or of more than 65,535 parts): the
+	 * record's fields are all ones and the real ones are in the ZIP64
+	 * end of central directory record, which the locator just before
+	 * the record points at.
+	 */
+	if (count == 0xffff || cdsize == 0xffffffff || cdoff == 0xffffffff) {
+		if (eocd - b < 20 || memcmp(eocd - 20, "PK\006\007", 4) != 0)
+			return pbi_err(PBI_ERR_INPUT, "'%s' is not a .pbix "
+			    "package (bad zip64 locator)", path);
+		z64 = le64(eocd - 20 + 8);
+		if (z64 > n || n - z64 < 56 ||
+		    memcmp(b + z64, "PK\006\006", 4) != 0)
+			return pbi_err(PBI_ERR_INPUT, "'%s' is not a .pbix "
+			    "package (bad zip64 directory record)", path);
+		count64 = le64(b + z64 + 32);
+		cdsize = le64(b + z64 + 40);
+		cdoff = le64(b + z64 + 48);
+	} else
+		count64 = count;
+	if (cdoff > n || cdsize > n - cdoff)
 		return pbi_err(PBI_ERR_INPUT, "'%s' is not a .pbix package "
 		    "(bad zip directory)", path);
 	p = b + cdoff;
 	end = p + cdsize;
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < count64; i++) {
 		if (end - p < 46 || memcmp(p, "PK\001\002", 4) != 0)
 			return pbi_err(PBI_ERR_INPUT, "'%s' is not a .pbix "
 			    "package (bad zip directory)", path);

@@ -125,8 +125,9 @@ struct pbi_cust_opts {
 	struct json_object	 *credentials;	/* credentialDetails, or NULL */
 	int			  refresh;
 	int			  keep_workspace; /* remove */
-	struct json_object	 *rows;		/* per customer: displayName,
-						   admin (from a CSV) */
+	struct json_object	 *rows;		/* by slug, each customer's
+						   {displayName, admin} (from
+						   a CSV), or NULL */
 	int			  existing;	/* only customers with a
 						   workspace already */
 	const struct pbi_token_opts *token;	/* token --all */

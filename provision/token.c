@@ -80,25 +80,10 @@ static void
 owner_of(struct tk *t, const char *field, const char *id, char *who,
     size_t len)
 {
-	struct json_object	*cs = NULL, *reps = NULL, *c;
-	const char		*ws;
-	size_t			 i;
-
-	who[0] = '\0';
-	if (pbi_ledger_customers(t->p->ledger, 1, &cs) != NULL)
-		return;
-	for (i = 0; i < pj_len(cs) && who[0] == '\0'; i++) {
-		c = pj_idx(cs, i);
-		if ((ws = pj_str(c, "workspaceId")) == NULL ||
-		    strcmp(pj_str(c, "customer"), t->c.slug) == 0 ||
-		    pbi_ledger_reports(t->p->ledger, ws, &reps) != NULL)
-			continue;
-		if (by(reps, field, id) != NULL)
-			pbi_strlcpy(who, pj_str(c, "customer"), len);
-		json_object_put(reps);
-		reps = NULL;
-	}
-	json_object_put(cs);
+	/* By key: one lookup, whatever the number of customers. */
+	if (pbi_ledger_item_owner(t->p->ledger, strcmp(field, "datasetId") ==
+	    0, id, t->c.slug, who, len) != NULL)
+		who[0] = '\0';
 }
 
 /* Note an item for the journal: "report:ID dataset:ID ...". */

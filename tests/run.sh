@@ -12,6 +12,9 @@
 #   BATS_TEST_TIMEOUT  seconds one bats test may take (default 120)
 #   SUITE_TIMEOUT      seconds one suite may take (default 1800)
 #   RUN_JOBS           suites run at once (default 4)
+#   FUZZ_B             a fuzz build (make fuzz-build): each libFuzzer
+#                      target runs over its kept corpus, then for
+#                      FUZZ_CHECK_SECONDS more (default 3)
 #
 # A PostgreSQL server (tests/tools/pg.sh's, from Debian's packages) runs
 # for the whole run: the unit tests reach it through PBICTL_TEST_PG_DIR,
@@ -163,6 +166,12 @@ for m in man/*.[0-9]; do
 	fi
 done
 count "man" "$out/man" 0
+
+if [ -n "${FUZZ_B:-}" ] && ls "$FUZZ_B"/fuzz/fuzz_* >/dev/null 2>&1; then
+	sh tests/fuzz/run.sh "$FUZZ_B" "${FUZZ_CHECK_SECONDS:-3}" \
+	    >"$out/fuzz" 2>&1
+	count "fuzz" "$out/fuzz" $?
+fi
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

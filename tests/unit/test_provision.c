@@ -218,11 +218,15 @@ migrate_connections(void **state)
 	assert_null(o);
 }
 
-/* A stored zip with the named entries (no data), built by hand. */
+/*
+ * A stored zip with the named entries (no data), built by hand; with
+ * zip64, its directory found through the ZIP64 records, as a package
+ * over 4 GiB has it.
+ */
 static size_t
-zip_with(unsigned char *b, const char *const *names, size_t n)
+zip_with(unsigned char *b, const char *const *names, size_t n, int zip64)
 {
-	size_t	 o = 0, cd, i, nl, off[8];
+	size_t	 o = 0, cd, i, nl, off[8], z;
 
 #define W16(v) do { b[o++] = (v) & 0xff; b[o++] = ((v) >> 8) & 0xff; } while (0)
 #define W32(v) do { W16((v) & 0xffff); W16(((v) >> 16) & 0xffff); } while (0)
@@ -244,6 +248,16 @@ zip_with(unsigned char *b, const char *const *names, size_t n)
 		o += nl;
 	}
 	i = o - cd;	/* the directory's size, before o moves on */
+	if (zip64) {
+		z = o;
+		W32(0x06064b50); W32(44); W32(0); W16(45); W16(45); W32(0);
+		W32(0); W32(n); W32(0); W32(n); W32(0); W32(i); W32(0);
+		W32(cd); W32(0);
+		W32(0x07064b50); W32(0); W32(z); W32(0); W32(1);
+		W32(0x06054b50); W16(0); W16(0); W16(0xffff); W16(0xffff);
+		W32(0xffffffff); W32(0xffffffff); W16(0);
+		return o;
+	}
 	W32(0x06054b50); W16(0); W16(0); W16(n); W16(n); W32(i);
 	W32(cd); W16(0);
 	return o;
@@ -259,10 +273,19 @@ pbix_check(void **state)
 	size_t			 n;
 
 	(void)state;
-	n = zip_with(b, good, 3);
+	n = zip_with(b, good, 3, 0);
 	assert_null(pbi_pbix_check("good.pbix", b, n));
 	assert_non_null(pbi_pbix_check("trunc.pbix", b, n - 10));
-	n = zip_with(b, bad, 1);
+	/* ZIP64: found through its records; a broken locator refused. */
+	n = zip_with(b, good, 3, 1);
+	assert_null(pbi_pbix_check("big.pbix", b, n));
+	b[n - 22 - 20 + 8] = 0xf0;
+	assert_non_null(strstr(pbi_pbix_check("big.pbix", b, n)->msg,
+	    "bad zip64"));
+	n = zip_with(b, bad, 1, 1);
+	assert_non_null(strstr(pbi_pbix_check("x.pbix", b, n)->msg,
+	    "not a .pbix package"));
+	n = zip_with(b, bad, 1, 0);
 	assert_non_null(strstr(pbi_pbix_check("x.pbix", b, n)->msg,
 	    "not a .pbix package"));
 	assert_non_null(strstr(pbi_pbix_check("t.pbix",

@@ -307,6 +307,51 @@ table_output(void **state)
 	pbi_table_free(t);
 }
 
+/* JSON in: RFC 8259 numbers only.  JSON out, streamed: as json-c's. */
+static void
+json_parse_and_stream(void **state)
+{
+	static const char *const docs[] = { "[]", "{}", "[{\"a\":1,"
+	    "\"b\":[],\"c\":{}},{\"d\":null}]", "{\"x\":[1,2],\"y\":"
+	    "{\"z\":\"\\u00e9\"}}", "\"s\"" };
+	struct json_object	*o;
+	struct pbi_jsonw	 w;
+	char			*mem = NULL;
+	size_t			 len = 0, i, k;
+	FILE			*fp;
+
+	(void)state;
+	assert_null(pj_parse("NaN", 3));
+	assert_null(pj_parse("[1,-Infinity]", 13));
+	assert_null(pj_parse("{\"a\":{\"b\":[nan]}}", 19));
+	assert_non_null(o = pj_parse("[1.5e3]", 7));
+	json_object_put(o);
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		assert_non_null(o = pj_parse(docs[i], strlen(docs[i])));
+		assert_non_null(fp = open_memstream(&mem, &len));
+		pbi_jsonw_init(&w, fp);
+		if (json_object_is_type(o, json_type_array)) {
+			pbi_jsonw_array(&w, NULL);
+			for (k = 0; k < pj_len(o); k++)
+				pbi_jsonw_value(&w, NULL, pj_idx(o, k));
+			pbi_jsonw_close(&w, 1);
+		} else if (json_object_is_type(o, json_type_object)) {
+			pbi_jsonw_object(&w, NULL);
+			json_object_object_foreach(o, key, v)
+				pbi_jsonw_value(&w, key, v);
+			pbi_jsonw_close(&w, 0);
+		} else
+			pbi_jsonw_value(&w, NULL, o);
+		fclose(fp);
+		assert_int_equal(len, strlen(pj_text(o, PJ_PRETTY)) + 1);
+		assert_memory_equal(mem, pj_text(o, PJ_PRETTY), len - 1);
+		assert_int_equal(mem[len - 1], '\n');
+		free(mem);
+		mem = NULL;
+		json_object_put(o);
+	}
+}
+
 int
 main(void)
 {
@@ -320,6 +365,7 @@ main(void)
 		cmocka_unit_test(settings_rules),
 		cmocka_unit_test(error_values),
 		cmocka_unit_test(table_output),
+		cmocka_unit_test(json_parse_and_stream),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
