@@ -111,11 +111,21 @@ int	 cmd_plain(struct pbi_cmdctx *, int argc, char **argv,
  * it has parsed and checked its arguments: the ledger's path; with
  * NEED_LEDGER the ledger; with NEED_SVC credentials and endpoints from
  * the ledger (opened if it exists), the environment and the global
- * options; with NEED_LOCK the ledger's run lock (flock on LEDGER.lock),
+ * options; with NEED_LOCK the ledger's run lock (cmd_lock),
  * so that two runs that change the tenant never interleave.  A verb that
  * only reads never takes the lock.
  */
 const struct pbi_err *cmd_setup(struct pbi_cmdctx *);
+/*
+ * Take the run lock of the ledger at ctx->ledger_path for good (held
+ * until the process exits): an exclusive flock(2) on DIR/.NAME.INODE.lock
+ * beside the ledger's real path, so that every name of the file takes
+ * the same lock.  Waits up to wait_s seconds for another run, then
+ * refuses (PBI_ERR_REFUSED); refuses a ledger with more than one hard
+ * link.  A no-op under --dry-run, when the lock is held already, or when
+ * there is no ledger file yet.
+ */
+const struct pbi_err *cmd_lock(struct pbi_cmdctx *, int wait_s);
 
 /* The customers a command works on, from names, a CSV file or --all. */
 struct cmd_targets {

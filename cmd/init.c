@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +96,9 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 	struct json_object	*out = NULL, *settings = NULL, *status = NULL;
 	char			*cur = NULL;
 	size_t			 i;
-	int			 ch, changed = 0;
+	int			 ch, changed = 0, fd, made = 0;
 	long			 ncust;
+	struct stat		 sb;
 
 	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		if (ch == 'h')
@@ -126,10 +128,23 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 			    "at '%s' to show", ctx->ledger_path);
 		if ((err = make_parent(ctx->ledger_path)) != NULL)
 			return err;
+		/*
+		 * An empty file to lock: a concurrent init may make it
+		 * first, and then waits for the lock like any other run.
+		 */
+		if ((fd = open(ctx->ledger_path, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0600)) != -1) {
+			made = 1;
+			close(fd);
+		} else if (errno != EEXIST)
+			return pbi_err_errno("cannot create ledger '%s'",
+			    ctx->ledger_path);
 	}
-	if ((err = pbi_ledger_open(ctx->ledger_path, PBI_LEDGER_CREATE,
+	/* Two inits at once: the second waits, then finds the first's. */
+	if ((err = cmd_lock(ctx, 30)) != NULL ||
+	    (err = pbi_ledger_open(ctx->ledger_path, PBI_LEDGER_CREATE,
 	    &l)) != NULL)
-		return err;
+		goto done;
 	if (pbi_ledger_created(l)) {
 		for (i = 0; i < NKEYS; i++)
 			if (want[i] == NULL)
@@ -184,5 +199,9 @@ done:
 	json_object_put(status);
 	free(cur);
 	pbi_ledger_close(l);
+	/* A failed init leaves no empty ledger of its own behind. */
+	if (err != NULL && made && stat(ctx->ledger_path, &sb) == 0 &&
+	    sb.st_size == 0)
+		unlink(ctx->ledger_path);
 	return err;
 }

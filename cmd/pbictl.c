@@ -348,19 +348,66 @@ cmd_plain(struct pbi_cmdctx *ctx, int argc, char **argv,
 	return optind;
 }
 
-/* Take the ledger's run lock, for good: held until the process exits. */
+/*
+ * The run lock's file for the ledger at path: in the directory that
+ * really holds the ledger (symlinks resolved), named by the ledger's
+ * inode, so that every name of the file (a symlink, another mount
+ * point) reaches one lock.  A ledger with a second hard link is refused:
+ * SQLite names the -wal and -shm files by path, and two names of one
+ * database would each have their own and corrupt it.  *ino is the
+ * ledger's inode.
+ */
 static const struct pbi_err *
-take_lock(struct pbi_cmdctx *ctx)
+lock_path(const char *path, char *buf, size_t len, ino_t *ino)
 {
-	static int	 fd = -1;
-	char		 path[4096];
+	struct stat	 sb;
+	char		*real, *slash;
 
-	if (fd != -1 || ctx->dry_run || ctx->ledger == NULL)
+	if ((real = realpath(path, NULL)) == NULL)
+		return pbi_err_errno("cannot resolve ledger '%s'", path);
+	if (stat(real, &sb) == -1) {
+		free(real);
+		return pbi_err_errno("cannot open ledger '%s'", path);
+	}
+	if (sb.st_nlink > 1) {
+		free(real);
+		return pbi_err(PBI_ERR_REFUSED, "ledger '%s' has %lu hard "
+		    "links: SQLite keys its journal on the path, so two names "
+		    "of one ledger can corrupt it; keep one name (a symlink "
+		    "is safe)", path, (unsigned long)sb.st_nlink);
+	}
+	slash = strrchr(real, '/');
+	*slash = '\0';
+	snprintf(buf, len, "%s/.%s.%llu.lock", slash == real ? "" : real,
+	    slash + 1, (unsigned long long)sb.st_ino);
+	*ino = sb.st_ino;
+	free(real);
+	return NULL;
+}
+
+const struct pbi_err *
+cmd_lock(struct pbi_cmdctx *ctx, int wait_s)
+{
+	static int		 fd = -1;
+	const struct pbi_err	*err;
+	struct stat		 sb;
+	ino_t			 ino = 0;
+	char			 path[PATH_MAX + 64];
+	int			 tries;
+
+	if (fd != -1 || ctx->dry_run || ctx->ledger_path == NULL ||
+	    (ctx->ledger == NULL && access(ctx->ledger_path, F_OK) == -1))
 		return NULL;
-	snprintf(path, sizeof(path), "%s.lock", ctx->ledger_path);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	if ((err = lock_path(ctx->ledger_path, path, sizeof(path), &ino)))
+		return err;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
 		return pbi_err_errno("cannot open '%s'", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) == -1; tries++) {
+		if (errno == EWOULDBLOCK && tries < wait_s * 10) {
+			usleep(100000);
+			continue;
+		}
 		close(fd);
 		fd = -1;
 		if (errno == EWOULDBLOCK)
@@ -368,6 +415,14 @@ take_lock(struct pbi_cmdctx *ctx)
 			    "changing ledger '%s' now: wait for it to finish",
 			    ctx->ledger_path);
 		return pbi_err_errno("cannot lock '%s'", path);
+	}
+	/* Replaced while we waited: the lock is of another file. */
+	if (stat(ctx->ledger_path, &sb) == -1 || sb.st_ino != ino) {
+		close(fd);
+		fd = -1;
+		return pbi_err(PBI_ERR_REFUSED, "ledger '%s' was replaced "
+		    "while waiting for its run lock: run again",
+		    ctx->ledger_path);
 	}
 	return NULL;
 }
@@ -423,7 +478,7 @@ cmd_setup(struct pbi_cmdctx *ctx)
 		return err;
 	if ((ctx->need & NEED_SVC) && (err = make_svc(ctx)) != NULL)
 		return err;
-	if ((ctx->need & NEED_LOCK) && (err = take_lock(ctx)) != NULL)
+	if ((ctx->need & NEED_LOCK) && (err = cmd_lock(ctx, 0)) != NULL)
 		return err;
 	return NULL;
 }

@@ -33,13 +33,29 @@ pbi_ledger_migrate(sqlite3 *db, const struct pbi_migration *m, int n)
 	if (have > n)
 		return pbi_err(PBI_ERR_LEDGER, "schema version %ld is newer "
 		    "than this pbictl knows (%d): upgrade pbictl", have, n);
-	for (i = (int)have; i < n; i++) {
+	while (have < n) {
+		i = (int)have;
 		if (m[i].version != i + 1)
 			return pbi_err(PBI_ERR_LEDGER, "migration %s is out "
 			    "of order", m[i].name);
 		if ((err = db_exec(db, "BEGIN IMMEDIATE")) != NULL)
 			return pbi_err_ctx(err, "cannot apply %s", m[i].name);
-		err = db_exec(db, m[i].sql);
+		/*
+		 * Another process may have migrated since the last look:
+		 * only now, holding the write lock, is the version sure.
+		 */
+		if ((err = db_long(db, "PRAGMA user_version", &have)) == NULL &&
+		    have != i) {
+			if ((err = db_exec(db, "COMMIT")) != NULL)
+				return err;
+			if (have > n)
+				return pbi_err(PBI_ERR_LEDGER, "schema version "
+				    "%ld is newer than this pbictl knows (%d): "
+				    "upgrade pbictl", have, n);
+			continue;
+		}
+		if (err == NULL)
+			err = db_exec(db, m[i].sql);
 		if (err == NULL && i == 0) {
 			snprintf(sql, sizeof(sql), "PRAGMA application_id=%d",
 			    PBI_LEDGER_APPID);
@@ -62,6 +78,7 @@ pbi_ledger_migrate(sqlite3 *db, const struct pbi_migration *m, int n)
 			    m[i].name, saved.msg);
 			return err;
 		}
+		have = i + 1;
 	}
 	return NULL;
 }

@@ -52,6 +52,23 @@ static const struct {
 	  "|| c.slug || ''' has no active workspace' FROM customers c "
 	  "WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
 	  "workspaces w WHERE w.customer_id = c.id AND w.state = 'active')" },
+	/*
+	 * Two runs that imported one report name into one workspace at
+	 * the same time (a run lock bypassed, an older pbictl): the
+	 * service then holds two reports of that name, the ledger one.
+	 * The journal target is WORKSPACE/NAME@SHA256-16.
+	 */
+	{ "error", "SELECT 'report-duplicate', 'workspace ' || "
+	  "substr(a.target, 1, 36) || ' may hold two reports named ''' || "
+	  "substr(a.target, 38, length(a.target) - 54) || ''': imports that "
+	  "ran at once made ' || a.result || ' and ' || b.result || "
+	  "' (pbictl audit shows them; delete the one the ledger does not "
+	  "know)' FROM journal a JOIN journal b ON b.step = a.step AND "
+	  "b.id > a.id AND substr(b.target, 1, length(b.target) - 16) = "
+	  "substr(a.target, 1, length(a.target) - 16) AND b.result <> "
+	  "a.result AND b.started_at < coalesce(a.finished_at, b.started_at) "
+	  "WHERE a.step = 'report.import' AND a.state IN ('ok', 'adopted') "
+	  "AND b.state IN ('ok', 'adopted')" },
 	{ "warning", "SELECT 'open-intent', 'step ' || j.step || ' on ' || "
 	  "coalesce(j.target, '-') || ' started ' || j.started_at || "
 	  "' has no outcome (an interrupted run: re-run to reconcile)' "

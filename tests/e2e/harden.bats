@@ -62,3 +62,71 @@ unique_names() {
 	run pbictl ledger verify
 	[ "$status" -eq 0 ]
 }
+
+@test "one run lock for every name of the ledger: a symlink, a bind mount; a hard link is refused" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2 --latency 200
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	"$PBICTL" -q onboard acme beta --report "$T/pbix/sales.pbix" >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.5
+	ln -s "$T/ledger.db" "$T/link.db"
+	run --separate-stderr env PBICTL_LEDGER="$T/link.db" "$PBICTL" onboard acme --report "$T/pbix/sales.pbix"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"another pbictl is changing ledger"* ]]
+	if [ "$(id -u)" = 0 ]; then
+		mkdir "$T/bind"
+		mount --bind "$T" "$T/bind"
+		MNT="$T/bind"
+		run --separate-stderr env PBICTL_LEDGER="$T/bind/ledger.db" "$PBICTL" onboard acme --report "$T/pbix/sales.pbix"
+		umount "$T/bind"
+		MNT=
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"another pbictl is changing ledger"* ]]
+	fi
+	wait "$pid"
+	# A hard link is a second name SQLite cannot see: refused, running
+	# or not, and the file is left as it was.
+	ln "$T/ledger.db" "$T/hard.db"
+	sum=$(sha256sum <"$T/ledger.db")
+	run --separate-stderr env PBICTL_LEDGER="$T/hard.db" "$PBICTL" onboard acme --report "$T/pbix/sales.pbix"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"2 hard links"* ]]
+	[ "$(sha256sum <"$T/ledger.db")" = "$sum" ]
+	rm "$T/hard.db"
+	# One report each: nothing ran twice.
+	[ "$(state '[.workspaces[] | select(.name | startswith("cust-")) | (._reports | length)] | unique | tostring')" = "[1]" ]
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+}
+
+@test "ledger verify flags two imports of one report name that ran at once" {
+	sim_start --import-seconds 0.1 --assign-seconds 0.1
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard acme --report "$T/pbix/sales.pbix" >/dev/null
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+	# What a second run through another lock left: an import of the same
+	# name that overlapped the first and made another report.
+	sqlite3 "$PBICTL_LEDGER" "INSERT INTO journal (run_id, customer_id, step, target, state, result, started_at, finished_at) SELECT 'other', customer_id, step, target, 'ok', 'e5000000-0000-4000-8000-00000000beef', started_at, finished_at FROM journal WHERE step = 'report.import' AND state = 'ok'"
+	run pbictl ledger verify -o json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '[.findings[] | select(.check == "report-duplicate")] | length' <<<"$output")" = 1 ]
+	[[ "$(jq -r '.findings[] | select(.check == "report-duplicate") | .detail' <<<"$output")" == *"two reports named 'sales'"*"e5000000-0000-4000-8000-00000000beef"* ]]
+}
+
+@test "five inits at once on a new ledger all succeed, and the ledger is sound" {
+	for i in 1 2 3 4 5; do
+		"$PBICTL" -o json init --tenant contoso.onmicrosoft.com --client-id "$APP" >"$T/init.$i" 2>"$T/err.$i" &
+		eval "pid$i=$!"
+	done
+	for i in 1 2 3 4 5; do
+		eval "p=\$pid$i"
+		wait "$p" || { cat "$T/err.$i"; false; }
+	done
+	# One made it, the others found it made, with the same settings.
+	[ "$(cat "$T"/init.* | jq -s '[.[] | select(.created)] | length')" = 1 ]
+	[ "$(cat "$T"/init.* | jq -s '[.[] | select(.changed == 0 and (.created | not))] | length')" = 4 ]
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT value FROM settings WHERE key = 'tenant_id'")" = contoso.onmicrosoft.com ]
+}
