@@ -9,6 +9,9 @@
 
 #include <string.h>
 
+#define HEX4	"[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]"
+#define GUID_GLOB HEX4 HEX4 "-" HEX4 "-" HEX4 "-" HEX4 "-" HEX4 HEX4 HEX4
+
 /* Each invariant: a query whose rows are findings (columns check, detail). */
 static const struct {
 	const char	*severity;
@@ -69,6 +72,24 @@ static const struct {
 	  "a.result AND b.started_at < coalesce(a.finished_at, b.started_at) "
 	  "WHERE a.step = 'report.import' AND a.state IN ('ok', 'adopted') "
 	  "AND b.state IN ('ok', 'adopted')" },
+	/*
+	 * Ids the service gives as GUIDs, stored as something else (an
+	 * older pbictl stored what it was answered) or as the dry-run
+	 * placeholder.
+	 */
+	{ "error", "SELECT 'id-not-guid', kind || ' ' || quote(id) || "
+	  "' is not a GUID (or is the dry-run placeholder): re-run the "
+	  "customer''s onboarding after correcting it' FROM ("
+	  "SELECT 'profile' AS kind, id FROM profiles UNION ALL "
+	  "SELECT 'workspace', id FROM workspaces UNION ALL "
+	  "SELECT 'workspace capacity', capacity_id FROM workspaces "
+	  "WHERE capacity_id IS NOT NULL UNION ALL "
+	  "SELECT 'report', id FROM reports UNION ALL "
+	  "SELECT 'report dataset', dataset_id FROM reports "
+	  "WHERE dataset_id IS NOT NULL UNION ALL "
+	  "SELECT 'dataset', id FROM datasets) "
+	  "WHERE NOT (id GLOB '" GUID_GLOB "') OR "
+	  "id = '00000000-0000-0000-0000-000000000000'" },
 	{ "warning", "SELECT 'open-intent', 'step ' || j.step || ' on ' || "
 	  "coalesce(j.target, '-') || ' started ' || j.started_at || "
 	  "' has no outcome (an interrupted run: re-run to reconcile)' "

@@ -63,6 +63,8 @@ sim_faults_to_json(struct json_object *o, const struct faults *f)
 	snprintf(m, sizeof(m), "%s%s%s", f->match_method,
 	    f->match_method[0] ? " " : "", f->match_prefix);
 	pj_add_str(o, "match", m);
+	pj_add(o, "bodyAfterCommit", f->body_ac_set ?
+	    json_object_new_string(f->body_ac) : NULL);
 }
 
 static void
@@ -120,6 +122,13 @@ sim_faults_from_json(struct json_object *o)
 		    88172645463325252ULL;
 	if (json_object_object_get_ex(o, "match", &v))
 		set_match(f, json_object_get_string(v));
+	if (json_object_object_get_ex(o, "bodyAfterCommit", &v)) {
+		if (v != NULL && !json_object_is_type(v, json_type_string))
+			return -1;
+		f->body_ac_set = v != NULL;
+		snprintf(f->body_ac, sizeof(f->body_ac), "%s",
+		    v ? json_object_get_string(v) : "");
+	}
 	return 0;
 }
 

@@ -129,6 +129,8 @@ struct faults {
 	int	 admin_rate_limit;
 	char	 match_method[16];
 	char	 match_prefix[256];
+	int	 body_ac_set;	/* bodyAfterCommit given */
+	char	 body_ac[512];	/* the body a committed write answers */
 };
 
 struct sim {

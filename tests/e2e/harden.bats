@@ -130,3 +130,99 @@ unique_names() {
 	[ "$status" -eq 0 ]
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT value FROM settings WHERE key = 'tenant_id'")" = contoso.onmicrosoft.com ]
 }
+
+# ledger_ids_match N: the ledger's N active profiles and workspaces are
+# GUIDs and the very ones pbisim holds for those names.
+ledger_ids_match() {
+	local s c ws prof
+	s=$(curl -sf "$SIM/_sim/state")
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM profiles WHERE state = 'active'")" = "$1" ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM workspaces WHERE state = 'active'")" = "$1" ]
+	for c in $(sqlite3 "$PBICTL_LEDGER" "SELECT slug FROM customers"); do
+		prof=$(sqlite3 "$PBICTL_LEDGER" "SELECT p.id FROM profiles p JOIN customers c ON c.id = p.customer_id WHERE c.slug = '$c' AND p.state = 'active'")
+		ws=$(sqlite3 "$PBICTL_LEDGER" "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = '$c' AND w.state = 'active'")
+		[ "$(jq -r ".profiles[] | select(.displayName == \"cust-$c\") | .id" <<<"$s")" = "$prof" ]
+		[ "$(jq -r ".workspaces[] | select(.name == \"cust-$c\") | .id" <<<"$s")" = "$ws" ]
+	done
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM profiles WHERE id LIKE '00000000-%'")" = 0 ]
+}
+
+# answer_creates BODY PATH CUSTOMER...: pbisim commits each create on
+# PATH and answers BODY instead; onboard the customers through it.
+answer_creates() {
+	local body=$1 path=$2
+	shift 2
+	sim_post /_sim/faults "{\"bodyAfterCommit\": $body, \"match\": \"POST /v1.0/myorg/$path\"}" >/dev/null
+	run --separate-stderr pbictl --jobs 4 onboard "$@" --report "$T/pbix/sales.pbix" -o json
+	sim_post /_sim/faults '{"reset": true}' >/dev/null
+}
+
+@test "a create answered {} or {\"id\":42} is looked up by name, never a crash" {
+	sim_start --import-seconds 0.1 --assign-seconds 0.1
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	answer_creates '"{}"' profiles a b
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(jq '[.customers[] | select(.status == "ok")] | length' <<<"$output")" = 2 ]
+	answer_creates '"{\"id\":42}"' groups c d
+	# The answered creates were all made: looked up, adopted, done.
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	unique_names 4
+	ledger_ids_match 4
+	[ "$(count POST '^/v1.0/myorg/profiles$')" = 4 ]
+	[ "$(count POST '^/v1.0/myorg/groups$')" = 4 ]
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+}
+
+@test "a create answered with an empty 2xx body or a non-GUID id stores no placeholder" {
+	sim_start --import-seconds 0.1 --assign-seconds 0.1
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	answer_creates '""' profiles a b
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	answer_creates '"{\"id\":\"../../etc\"}"' groups c d
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	unique_names 4
+	ledger_ids_match 4
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM workspaces WHERE id = '../../etc'")" = 0 ]
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+	# And customer remove deletes the real objects.
+	run pbictl customer remove a
+	[ "$status" -eq 0 ]
+	[ "$(state '[.profiles[] | select(.displayName == "cust-a")] | length')" = 0 ]
+	[ "$(state '[.workspaces[] | select(.name == "cust-a")] | length')" = 0 ]
+}
+
+@test "a create refused before it committed is sent again after the lookup finds nothing" {
+	sim_start --import-seconds 0.1 --assign-seconds 0.1 --seed-random 3
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	# One job: the same requests in the same order, the same faults.
+	sim_post /_sim/faults '{"p5xx": 0.4, "match": "POST /v1.0/myorg/profiles"}' >/dev/null
+	run --separate-stderr pbictl --jobs 1 onboard $(customers 12) --report "$T/pbix/sales.pbix" -o json
+	sim_post /_sim/faults '{"reset": true}' >/dev/null
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	# Some creates failed and were sent again, in this one run.
+	[ "$(requests '[.[] | select(.method == "POST" and .path == "/v1.0/myorg/profiles" and .status >= 500)] | length')" -gt 0 ]
+	unique_names 12
+	ledger_ids_match 12
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
+	sim_post /_sim/faults '{"p5xx": 0.4, "match": "POST /v1.0/myorg/groups"}' >/dev/null
+	run --separate-stderr pbictl --jobs 1 onboard $(customers 24) --report "$T/pbix/sales.pbix" -o json
+	sim_post /_sim/faults '{"reset": true}' >/dev/null
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(requests '[.[] | select(.method == "POST" and .path == "/v1.0/myorg/groups" and .status >= 500)] | length')" -gt 0 ]
+	unique_names 24
+	ledger_ids_match 24
+}
+
+@test "ledger verify flags ids that are not GUIDs and the dry-run placeholder" {
+	sim_start --import-seconds 0.1 --assign-seconds 0.1
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard a b --report "$T/pbix/sales.pbix" >/dev/null
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+	sqlite3 "$PBICTL_LEDGER" "PRAGMA foreign_keys = OFF; UPDATE profiles SET id = '00000000-0000-0000-0000-000000000000' WHERE customer_id = (SELECT id FROM customers WHERE slug = 'a'); UPDATE reports SET id = 'not-a-guid' WHERE workspace_id = (SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'b')"
+	run pbictl ledger verify -o json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '[.findings[] | select(.check == "id-not-guid") | .detail] | sort | join("|")' <<<"$output")" = "profile '00000000-0000-0000-0000-000000000000' is not a GUID (or is the dry-run placeholder): re-run the customer's onboarding after correcting it|report 'not-a-guid' is not a GUID (or is the dry-run placeholder): re-run the customer's onboarding after correcting it" ]
+}
