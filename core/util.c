@@ -440,14 +440,13 @@ pbi_map_file(const char *path, size_t max, const unsigned char **map,
     size_t *len, char hex[65])
 {
 	struct stat	 sb;
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen, i;
 	void		*m;
 	int		 fd;
 
 	*map = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: opening a FIFO must not wait for its writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return pbi_err_errno("cannot open '%s'", path);
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		close(fd);
@@ -463,15 +462,25 @@ pbi_map_file(const char *path, size_t max, const unsigned char **map,
 	close(fd);
 	if (m == MAP_FAILED)
 		return pbi_err_errno("cannot map '%s'", path);
-	if (!EVP_Digest(m, (size_t)sb.st_size, md, &mdlen, EVP_sha256(),
-	    NULL)) {
+	if (hex != NULL && pbi_sha256_hex(m, (size_t)sb.st_size, hex)) {
 		munmap(m, (size_t)sb.st_size);
 		return pbi_err(PBI_ERR_INPUT, "cannot hash '%s'", path);
 	}
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + i * 2, 3, "%02x", md[i]);
 	*map = m;
 	*len = (size_t)sb.st_size;
+	return NULL;
+}
+
+const struct pbi_err *
+pbi_sha256_hex(const void *p, size_t n, char hex[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, i;
+
+	if (!EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL))
+		return pbi_err(PBI_ERR_INPUT, "cannot compute a SHA-256");
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
 	return NULL;
 }
 

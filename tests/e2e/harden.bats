@@ -226,3 +226,17 @@ answer_creates() {
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '[.findings[] | select(.check == "id-not-guid") | .detail] | sort | join("|")' <<<"$output")" = "profile '00000000-0000-0000-0000-000000000000' is not a GUID (or is the dry-run placeholder): re-run the customer's onboarding after correcting it|report 'not-a-guid' is not a GUID (or is the dry-run placeholder): re-run the customer's onboarding after correcting it" ]
 }
+
+@test "--report on a FIFO is refused at once, not waited on" {
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	mkfifo "$T/pipe.pbix"
+	n=$(requests length)
+	run --separate-stderr timeout 10 "$PBICTL" onboard a --report "$T/pipe.pbix"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"'$T/pipe.pbix' is not a regular file"* ]]
+	[ "$(requests length)" = "$n" ]
+	run --separate-stderr timeout 10 "$PBICTL" publish "$T/pipe.pbix" --customer a
+	[ "$status" -ne 124 ]
+	[[ "$stderr" == *"not a regular file"* ]]
+}
