@@ -471,6 +471,23 @@ pbi_map_file(const char *path, size_t max, const unsigned char **map,
 	return NULL;
 }
 
+void
+pbi_clean_text(char *s)
+{
+	unsigned char	*r = (unsigned char *)s, *w = r;
+
+	for (; *r != '\0'; r++) {
+		if (*r < 0x20 || *r == 0x7f)
+			*w++ = '?';
+		else if (*r == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
+			*w++ = '?';
+			r++;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+}
+
 const struct pbi_err *
 pbi_sha256_hex(const void *p, size_t n, char hex[65])
 {

@@ -93,6 +93,13 @@ void			 pbi_unmap_file(const unsigned char *map, size_t len);
 const struct pbi_err	*pbi_sha256_hex(const void *p, size_t n,
 			    char hex[65]);
 
+/*
+ * Make s, in place, safe to print on a terminal: every control
+ * character (C0, DEL, and C1 as UTF-8, where an escape sequence starts)
+ * becomes '?'.  For the text a service sends: names, error messages.
+ */
+void		 pbi_clean_text(char *s);
+
 /* Overwrite n bytes at p so that a secret does not linger. */
 void		 pbi_wipe(void *p, size_t n);
 

@@ -131,6 +131,7 @@ struct faults {
 	char	 match_prefix[256];
 	int	 body_ac_set;	/* bodyAfterCommit given */
 	char	 body_ac[512];	/* the body a committed write answers */
+	int	 status_ac;	/* and its status, 0: the real one */
 };
 
 struct sim {

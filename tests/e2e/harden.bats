@@ -240,3 +240,28 @@ answer_creates() {
 	[ "$status" -ne 124 ]
 	[[ "$stderr" == *"not a regular file"* ]]
 }
+
+@test "a service's text never drives the terminal: names and error messages lose their control characters" {
+	sim_seed ".servicePrincipals = [{\"appId\": \"$APP\"}] | .capacities[0].displayName = \"evil\u001b]0;owned\u0007\u001b[2J\u009b31m\""
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	# The name crossed the wire with its escapes.
+	[[ "$(curl -sf "$SIM/_sim/state" | jq -r '.capacities[0].displayName')" == *$'\e]0;owned'* ]]
+	run --separate-stderr pbictl capacity list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"evil?]0;owned??[2J?31m"* ]]
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" != *$'\a'* ]]
+	[[ "$output" != *$'\xc2\x9b'* ]]
+	# An error whose message carries escapes.
+	sim_post /_sim/faults '{"bodyAfterCommit": "{\"error\":{\"code\":\"Bad\u001b[31m\",\"message\":\"boom\u001b]2;title\u0007\\nforged line\"}}", "statusAfterCommit": 400, "match": "POST /v1.0/myorg/profiles"}' >/dev/null
+	run --separate-stderr pbictl onboard a
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"400 Bad?[31m boom?]2;title?"* ]]
+	[[ "$stderr" != *$'\e'* ]]
+	[[ "$stderr" != *$'\a'* ]]
+	# One line per failure: the service cannot forge a second.
+	[ "$(grep -c 'forged line' <<<"$stderr")" = 0 ]
+	# The ledger's journal keeps the cleaned text too.
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE error LIKE '%' || char(27) || '%'")" = 0 ]
+}
