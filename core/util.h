@@ -99,6 +99,12 @@ const struct pbi_err	*pbi_sha256_hex(const void *p, size_t n,
  * becomes '?'.  For the text a service sends: names, error messages.
  */
 void		 pbi_clean_text(char *s);
+/*
+ * Is s (n bytes) well-formed UTF-8 (no overlong form, no surrogate,
+ * nothing past U+10FFFF)?  1 or 0; *bad is the offset of the first bad
+ * byte.
+ */
+int		 pbi_utf8_ok(const char *s, size_t n, size_t *bad);
 
 /* Overwrite n bytes at p so that a secret does not linger. */
 void		 pbi_wipe(void *p, size_t n);

@@ -265,3 +265,33 @@ answer_creates() {
 	# The ledger's journal keeps the cleaned text too.
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE error LIKE '%' || char(27) || '%'")" = 0 ]
 }
+
+@test "a CSV: a BOM is accepted; invalid UTF-8, a NUL byte or a control character is refused naming the line" {
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	printf '\xef\xbb\xbfcustomer,display name\nacme,Acme Café\n' >"$T/bom.csv"
+	printf 'customer,display name\nacme,Acme\nbeta,B\xe9ta\n' >"$T/latin1.csv"
+	printf 'customer,display name\nacme,Ac\0me\n' >"$T/nul.csv"
+	printf 'customer,display name\nacme,Acme\ngamma,"G\x1b[31m"\n' >"$T/esc.csv"
+	printf 'customer,display name\nacme,\xed\xa0\x80\n' >"$T/surrogate.csv"
+	n=$(requests length)
+	run --separate-stderr pbictl customer add --from "$T/latin1.csv" -o json
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"latin1.csv:3: not UTF-8 at column 7"* ]]
+	run --separate-stderr pbictl customer add --from "$T/nul.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"nul.csv:2: a NUL byte at column 8"* ]]
+	run --separate-stderr pbictl customer add --from "$T/esc.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"esc.csv:3: a control character in field 2"* ]]
+	run --separate-stderr pbictl customer add --from "$T/surrogate.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"surrogate.csv:2: not UTF-8"* ]]
+	# Refused before anything: no call, no customer.
+	[ "$(requests length)" = "$n" ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM customers")" = 0 ]
+	run --separate-stderr pbictl customer add --from "$T/bom.csv" -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	jq . <<<"$output" >/dev/null
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT slug || '|' || display_name FROM customers")" = "acme|Acme Café" ]
+}
