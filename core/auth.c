@@ -586,7 +586,7 @@ post_form(struct pbi_auth *a, const char *url, const char *form,
 		err = pbi_err_ctx(pbi_http_error("POST /oauth2/v2.0/token",
 		    &resp), "%s", what);
 	if (err == NULL && (*out = pj_parse(resp.body, resp.body_len)) ==
-	    NULL) {
+	    NULL && resp.status < 400) {
 		e = pbi_err_slot();
 		e->code = PBI_ERR_PROTO;
 		e->status = resp.status;
@@ -597,10 +597,15 @@ post_form(struct pbi_auth *a, const char *url, const char *form,
 		    sizeof(e->request_id));
 		err = e;
 	}
-	if (err == NULL && resp.status >= 400 &&
-	    pj_str(*out, "error") != NULL &&
-	    strstr("authorization_pending slow_down", pj_str(*out, "error"))
-	    == NULL) {
+	/*
+	 * Any other 4xx is Entra's refusal, or a proxy's: its error (or
+	 * status and text), never "no access_token".  Device code polling
+	 * goes on through authorization_pending and slow_down.
+	 */
+	if (err == NULL && resp.status >= 400 && (pj_str(*out, "error") ==
+	    NULL || strcmp(pj_str(*out, "error"), "authorization_pending") !=
+	    0) && (pj_str(*out, "error") == NULL ||
+	    strcmp(pj_str(*out, "error"), "slow_down") != 0)) {
 		e = (struct pbi_err *)pbi_http_error("POST /oauth2/v2.0/token",
 		    &resp);
 		e->code = PBI_ERR_AUTH;

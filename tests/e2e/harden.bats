@@ -295,3 +295,23 @@ answer_creates() {
 	jq . <<<"$output" >/dev/null
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT slug || '|' || display_name FROM customers")" = "acme|Acme Café" ]
 }
+
+@test "a 4xx from the token endpoint is reported as the service's error, with its request id" {
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	# A proxy (or a policy) in front of Entra: no OAuth error member.
+	sim_post /_sim/faults '{"bodyAfterCommit": "{\"message\":\"blocked by conditional access\"}", "statusAfterCommit": 403, "match": "POST /contoso.onmicrosoft.com/oauth2/"}' >/dev/null
+	run --separate-stderr pbictl auth status
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *"no access_token"* ]]
+	[[ "$stderr" == *"403"*"blocked by conditional access"*"[POST /oauth2/v2.0/token]"* ]]
+	rid=$(requests '[.[] | select(.path | test("/oauth2/v2.0/token$"))] | last | .requestId')
+	[ -n "$rid" ] && [ "$rid" != null ]
+	[[ "$stderr" == *"(request id $rid)"* ]]
+	# And a body that is not JSON at all.
+	sim_post /_sim/faults '{"bodyAfterCommit": "<html>denied</html>", "statusAfterCommit": 401, "match": "POST /contoso.onmicrosoft.com/oauth2/"}' >/dev/null
+	run --separate-stderr pbictl auth status
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"401"*"[POST /oauth2/v2.0/token]"* ]]
+	[[ "$stderr" == *"401 (answer is not JSON: <html>denied</html>)"* ]]
+}
