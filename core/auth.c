@@ -167,18 +167,21 @@ load_cert(struct pbi_auth *a, const char *path)
 
 	if ((fp = fopen(path, "re")) == NULL)
 		return pbi_err_errno("cannot open certificate '%s'", path);
+	/*
+	 * PEM or PKCS#12, the key may be in clear (a PKCS#12 without a
+	 * password): guard it, encrypted or not.
+	 */
+	if (fstat(fileno(fp), &sb) == -1 || (sb.st_mode & 077) != 0) {
+		fclose(fp);
+		return pbi_err(PBI_ERR_CONFIG, "refusing certificate '%s': it "
+		    "holds a private key and mode %04o lets group or others "
+		    "read it (chmod 600 '%s')", path,
+		    (unsigned)(sb.st_mode & 07777), path);
+	}
 	/* PEM, perhaps after "Bag Attributes" lines, or DER PKCS#12. */
 	head[fread(head, 1, sizeof(head) - 1, fp)] = '\0';
 	rewind(fp);
 	if (strstr(head, "-----BEGIN ") != NULL) {
-		/* PEM: the key may be in clear: guard it, encrypted or not. */
-		if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & 077) != 0) {
-			fclose(fp);
-			return pbi_err(PBI_ERR_CONFIG, "refusing certificate "
-			    "'%s': it holds a private key and mode %04o lets "
-			    "group or others read it (chmod 600 '%s')", path,
-			    (unsigned)(sb.st_mode & 07777), path);
-		}
 		a->cert = PEM_read_X509(fp, NULL, NULL, NULL);
 		rewind(fp);
 		a->key = PEM_read_PrivateKey(fp, NULL, NULL,
