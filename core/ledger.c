@@ -85,8 +85,11 @@ pbi_ledger_migrate(sqlite3 *db, const struct pbi_migration *m, int n)
 
 /*
  * Look at an existing file without changing a byte: is it a pbictl
- * ledger (or an empty file), and one this binary can use?  *fresh is set
- * for an empty file.
+ * ledger (or an empty file), undamaged (quick_check), and one this
+ * binary can use?  *fresh is set for an empty file.  The file is opened
+ * read-write when it can be, though only read: SQLite removes the -wal
+ * and -shm files a WAL ledger needs only when a writer closes it, and a
+ * refused ledger must not be left with them beside it.
  */
 static const struct pbi_err *
 inspect(const char *path, int *fresh)
@@ -95,6 +98,10 @@ inspect(const char *path, int *fresh)
 	sqlite3			*db = NULL;
 	long			 appid, ver, ntab;
 	struct stat		 sb;
+	struct db_stmt		 q;
+	const char		*s;
+	char			 why[256];
+	size_t			 k;
 
 	*fresh = 0;
 	if (stat(path, &sb) == -1)
@@ -106,11 +113,17 @@ inspect(const char *path, int *fresh)
 		*fresh = 1;
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
-		err = pbi_err(PBI_ERR_LEDGER, "cannot open ledger '%s': %s",
-		    path, db ? sqlite3_errmsg(db) : "out of memory");
-		goto done;
+		sqlite3_close(db);
+		db = NULL;
+		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+		    SQLITE_OK) {
+			err = pbi_err(PBI_ERR_LEDGER, "cannot open ledger "
+			    "'%s': %s", path, db ? sqlite3_errmsg(db) :
+			    "out of memory");
+			goto done;
+		}
 	}
 	if (db_long(db, "PRAGMA application_id", &appid) != NULL ||
 	    db_long(db, "PRAGMA user_version", &ver) != NULL ||
@@ -129,10 +142,28 @@ inspect(const char *path, int *fresh)
 		    "(application id %#lx)", path, (unsigned long)appid);
 		goto done;
 	}
-	if (ver > pbi_nmigrations)
+	if (ver > pbi_nmigrations) {
 		err = pbi_err(PBI_ERR_LEDGER, "ledger '%s' has schema version "
 		    "%ld, newer than this pbictl knows (%d): upgrade pbictl; "
 		    "the file was not changed", path, ver, pbi_nmigrations);
+		goto done;
+	}
+	/* A damaged b-tree: refused before anything writes into it. */
+	why[0] = '\0';
+	if (db_query(&q, db, "cannot check the ledger", "PRAGMA quick_check",
+	    "") == NULL && db_row(&q) && (s = db_text(&q, 0)) != NULL)
+		pbi_strlcpy(why, s, sizeof(why));
+	/* The error slot is one: done with q before raising another. */
+	if (db_done(&q) != NULL && why[0] == '\0')
+		pbi_strlcpy(why, sqlite3_errmsg(db), sizeof(why));
+	if (strcmp(why, "ok") != 0) {
+		for (k = 0; why[k] != '\0'; k++)
+			if (why[k] == '\n')
+				why[k] = ' ';
+		err = pbi_err(PBI_ERR_LEDGER, "ledger '%s' is damaged (%s): "
+		    "restore it from a backup; the file was not changed", path,
+		    why);
+	}
 done:
 	sqlite3_close(db);
 	return err;

@@ -315,3 +315,39 @@ answer_creates() {
 	[[ "$stderr" == *"401"*"[POST /oauth2/v2.0/token]"* ]]
 	[[ "$stderr" == *"401 (answer is not JSON: <html>denied</html>)"* ]]
 }
+
+# no_sidecars FILE: nothing SQLite keeps beside a ledger is left there.
+no_sidecars() {
+	[ ! -e "$1-wal" ] && [ ! -e "$1-shm" ] && [ ! -e "$1-journal" ]
+}
+
+@test "a damaged ledger is refused before any write; a refused ledger keeps no -wal or -shm" {
+	sim_start
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard a --report "$T/pbix/sales.pbix" >/dev/null
+	no_sidecars "$PBICTL_LEDGER"
+	# A b-tree page of the ledger overwritten (a bad disk, a bad copy).
+	root=$(sqlite3 "$PBICTL_LEDGER" "SELECT rootpage FROM sqlite_master WHERE name = 'journal'")
+	psize=$(sqlite3 "$PBICTL_LEDGER" "PRAGMA page_size")
+	printf '\015\377\377\377\377\377\377\377' | dd of="$PBICTL_LEDGER" bs=1 seek=$(((root - 1) * psize)) conv=notrunc 2>/dev/null
+	cp "$PBICTL_LEDGER" "$T/before"
+	n=$(requests length)
+	run --separate-stderr pbictl onboard b --report "$T/pbix/sales.pbix"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ledger '$PBICTL_LEDGER' is damaged ("*"): restore it from a backup; the file was not changed"* ]]
+	run --separate-stderr pbictl ledger status
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is damaged"* ]]
+	cmp "$PBICTL_LEDGER" "$T/before"
+	no_sidecars "$PBICTL_LEDGER"
+	[ "$(requests length)" = "$n" ]
+	# A ledger refused as too new leaves nothing beside it either.
+	rm "$PBICTL_LEDGER"
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" >/dev/null
+	sqlite3 "$PBICTL_LEDGER" "PRAGMA user_version = 99"
+	no_sidecars "$PBICTL_LEDGER"
+	run --separate-stderr pbictl ledger status
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"newer than this pbictl knows"* ]]
+	no_sidecars "$PBICTL_LEDGER"
+}
