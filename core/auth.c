@@ -580,7 +580,7 @@ post_form(struct pbi_auth *a, const char *url, const char *form,
 	req.body = form;
 	req.body_len = strlen(form);
 	/* Repeating a token request changes nothing, but for a used jti. */
-	req.flags = PBI_REQ_NOFAIL |
+	req.flags = PBI_REQ_NOFAIL | PBI_REQ_TOKEN |
 	    (a->method == PBI_AUTH_CERT ? 0 : PBI_REQ_IDEMPOTENT);
 	err = pbi_http_do(a->http, &req, &resp);
 	if (err != NULL)

@@ -38,6 +38,11 @@ struct pbi_http {
 };
 
 static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
+/* The request ids since pbi_http_mark (pbi_http_request_id). */
+static _Thread_local struct {
+	char	 write[96];
+	char	 last[96];
+} answered;
 static CURLcode		 global_rc;
 
 static void
@@ -827,6 +832,16 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 			    (long long)wait, n + 1);
 		wait_ms(h, wait);
 	}
+	if (err == NULL && resp->status >= 200 && resp->status < 300 &&
+	    resp->request_id[0] != '\0' && !(req->flags & PBI_REQ_TOKEN)) {
+		pbi_strlcpy(answered.last, resp->request_id,
+		    sizeof(answered.last));
+		if (answered.write[0] == '\0' &&
+		    strcmp(req->method, "GET") != 0 &&
+		    strcmp(req->method, "HEAD") != 0)
+			pbi_strlcpy(answered.write, resp->request_id,
+			    sizeof(answered.write));
+	}
 	if (err != NULL && (req->flags & PBI_REQ_NOFAIL) &&
 	    err->code == PBI_ERR_HTTP)
 		err = NULL;
@@ -836,6 +851,20 @@ done:
 	free(shown);
 	free(url);
 	return err;
+}
+
+void
+pbi_http_mark(void)
+{
+	answered.write[0] = answered.last[0] = '\0';
+}
+
+const char *
+pbi_http_request_id(void)
+{
+	if (answered.write[0] != '\0')
+		return answered.write;
+	return answered.last[0] != '\0' ? answered.last : NULL;
 }
 
 long

@@ -351,3 +351,26 @@ no_sidecars() {
 	[[ "$stderr" == *"newer than this pbictl knows"* ]]
 	no_sidecars "$PBICTL_LEDGER"
 }
+
+@test "every journalled step that succeeded records the request id of its call, which pbisim logged" {
+	sim_start --import-seconds 0.1 --assign-seconds 0.1
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q --jobs 4 onboard a b c d --report "$T/pbix/sales.pbix" --admin "$ADMIN" >/dev/null
+	pbictl -q customer remove d >/dev/null
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'ok'")" -ge 20 ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'ok' AND request_id IS NULL")" = 0 ]
+	# Each is the id of a write pbisim answered 2xx, and the step's own.
+	requests '[.[] | select(.status < 300 and .method != "GET") | .requestId]' >"$T/ids.json"
+	for rid in $(sqlite3 "$PBICTL_LEDGER" "SELECT request_id FROM journal WHERE state = 'ok'"); do
+		jq -e --arg r "$rid" 'index($r) != null' "$T/ids.json" >/dev/null || { echo "no such request: $rid"; false; }
+	done
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(DISTINCT request_id) = count(*) FROM journal WHERE state = 'ok'")" = 1 ]
+	p=$(sqlite3 "$PBICTL_LEDGER" "SELECT request_id FROM journal WHERE step = 'profile.create' AND target = 'cust-a'")
+	[ "$(requests "[.[] | select(.requestId == \"$p\")][0] | .method + \" \" + .path")" = "POST /v1.0/myorg/profiles" ]
+	# ledger log shows them.
+	run pbictl ledger log -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.[] | select(.state == "ok" and .request_id == null)] | length' <<<"$output")" = 0 ]
+	run pbictl ledger log
+	[[ "$output" == *"$p"* ]]
+}
