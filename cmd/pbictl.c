@@ -393,7 +393,7 @@ cmd_lock(struct pbi_cmdctx *ctx, int wait_s)
 	struct stat		 sb;
 	ino_t			 ino = 0;
 	char			 path[PATH_MAX + 64];
-	int			 tries;
+	int			 tries, saved;
 
 	if (fd != -1 || ctx->dry_run || ctx->ledger_path == NULL ||
 	    (ctx->ledger == NULL && access(ctx->ledger_path, F_OK) == -1))
@@ -408,8 +408,10 @@ cmd_lock(struct pbi_cmdctx *ctx, int wait_s)
 			usleep(100000);
 			continue;
 		}
+		saved = errno;
 		close(fd);
 		fd = -1;
+		errno = saved;
 		if (errno == EWOULDBLOCK)
 			return pbi_err(PBI_ERR_REFUSED, "another pbictl is "
 			    "changing ledger '%s' now: wait for it to finish",

@@ -100,7 +100,7 @@ inspect(const char *path, int *fresh)
 	struct stat		 sb;
 	struct db_stmt		 q;
 	const char		*s;
-	char			 why[256];
+	char			 why[256], wal[4096 + 8];
 	size_t			 k;
 
 	*fresh = 0;
@@ -113,8 +113,13 @@ inspect(const char *path, int *fresh)
 		*fresh = 1;
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
+	/*
+	 * A -wal already there may hold commits (a crash): a writer would
+	 * fold them in at close.  Read-only then: the -wal stays as found.
+	 */
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0 || sqlite3_open_v2(path, &db,
+	    SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		db = NULL;
 		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
