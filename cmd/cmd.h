@@ -126,14 +126,19 @@ int	 cmd_plain(struct pbi_cmdctx *, int argc, char **argv,
  */
 const struct pbi_err *cmd_setup(struct pbi_cmdctx *);
 /*
- * The run lock of ledger l, held until the process exits: on a SQLite
- * ledger flock on FILE.lock; on a shared (PostgreSQL) one the tenant's
- * advisory lock for a NEED_TENANT verb (customers are locked one by one
- * as a run reaches them), nothing else.  A lock another run holds past
- * --lock-wait is a PBI_ERR_REFUSED error.
+ * Take the run lock of the ledger for good (held until the process
+ * exits).  On a SQLite ledger (l NULL or a file): an exclusive flock(2)
+ * on DIR/.NAME.INODE.lock beside the ledger's real path, so that every
+ * name of the file takes the same lock; waits up to wait_s seconds for
+ * another run, then refuses (PBI_ERR_REFUSED); refuses a ledger with more
+ * than one hard link; a no-op when there is no ledger file yet.  On a
+ * shared (PostgreSQL) ledger l: the tenant's advisory lock for a
+ * NEED_TENANT verb (customers are locked one by one as a run reaches
+ * them), nothing else; a lock held past --lock-wait is refused.  A no-op
+ * under --dry-run or when the lock is held already.
  */
 const struct pbi_err *cmd_take_lock(struct pbi_cmdctx *,
-    struct pbi_ledger *l);
+    struct pbi_ledger *l, int wait_s);
 
 /* The customers a command works on, from names, a CSV file or --all. */
 struct cmd_targets {

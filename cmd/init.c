@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +96,9 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 	struct json_object	*out = NULL, *settings = NULL, *status = NULL;
 	char			*cur = NULL;
 	size_t			 i;
-	int			 ch, changed = 0;
+	int			 ch, changed = 0, fd, made = 0;
 	long			 ncust;
+	struct stat		 sb;
 
 	while ((ch = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		if (ch == 'h')
@@ -127,16 +129,34 @@ cmd_init(struct pbi_cmdctx *ctx, int argc, char **argv)
 			    "at '%s' to show", ctx->ledger_path);
 		if ((err = make_parent(ctx->ledger_path)) != NULL)
 			return err;
+		/*
+		 * An empty file to lock: a concurrent init may make it
+		 * first, and then waits for the lock like any other run.
+		 */
+		if ((fd = open(ctx->ledger_path, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0600)) != -1) {
+			made = 1;
+			close(fd);
+		} else if (errno != EEXIST)
+			return pbi_err_errno("cannot create ledger '%s'",
+			    ctx->ledger_path);
 	}
-	/* A dry run creates nothing, not even a shared ledger's schema. */
+	/*
+	 * Two inits at once on a SQLite ledger: the second waits, then finds
+	 * the first's.  A dry run creates nothing, not even a shared
+	 * ledger's schema.
+	 */
+	if (!pbi_ledger_is_uri(ctx->ledger_path) &&
+	    (err = cmd_take_lock(ctx, NULL, 30)) != NULL)
+		goto done;
 	if ((err = pbi_ledger_open(ctx->ledger_path, ctx->dry_run &&
 	    pbi_ledger_is_uri(ctx->ledger_path) ? 0 : PBI_LEDGER_CREATE,
 	    &l)) != NULL)
-		return err;
+		goto done;
 	/* init changes the tenant's settings: a shared ledger's tenant lock. */
 	if (pbi_ledger_shared(l)) {
 		ctx->need |= NEED_TENANT;
-		if (!ctx->dry_run && (err = cmd_take_lock(ctx, l)) != NULL)
+		if ((err = cmd_take_lock(ctx, l, 0)) != NULL)
 			goto done;
 	}
 	if (pbi_ledger_created(l)) {
@@ -193,5 +213,9 @@ done:
 	json_object_put(status);
 	free(cur);
 	pbi_ledger_close(l);
+	/* A failed init leaves no empty ledger of its own behind. */
+	if (err != NULL && made && stat(ctx->ledger_path, &sb) == 0 &&
+	    sb.st_size == 0)
+		unlink(ctx->ledger_path);
 	return err;
 }

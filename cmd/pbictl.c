@@ -370,22 +370,59 @@ cmd_plain(struct pbi_cmdctx *ctx, int argc, char **argv,
 }
 
 /*
- * Take the ledger's run lock, for good: held until the process exits.
- * A SQLite ledger has one lock, its file's; a shared (PostgreSQL) one
- * locks each customer as a run reaches it (pbi_each_customer), and the
- * tenant for a tenant-wide step (NEED_TENANT).
+ * The run lock's file for the ledger at path: in the directory that
+ * really holds the ledger (symlinks resolved), named by the ledger's
+ * inode, so that every name of the file (a symlink, another mount
+ * point) reaches one lock.  A ledger with a second hard link is refused:
+ * SQLite names the -wal and -shm files by path, and two names of one
+ * database would each have their own and corrupt it.  *ino is the
+ * ledger's inode.
  */
-const struct pbi_err *
-cmd_take_lock(struct pbi_cmdctx *ctx, struct pbi_ledger *l)
+static const struct pbi_err *
+lock_path(const char *path, char *buf, size_t len, ino_t *ino)
 {
-	const struct pbi_err	*err;
-	static int		 fd = -1;
-	char			 path[4096];
-	int			 got;
+	struct stat	 sb;
+	char		*real, *slash;
 
-	if (fd != -1 || ctx->dry_run || l == NULL)
+	if ((real = realpath(path, NULL)) == NULL)
+		return pbi_err_errno("cannot resolve ledger '%s'", path);
+	if (stat(real, &sb) == -1) {
+		free(real);
+		return pbi_err_errno("cannot open ledger '%s'", path);
+	}
+	if (sb.st_nlink > 1) {
+		free(real);
+		return pbi_err(PBI_ERR_REFUSED, "ledger '%s' has %lu hard "
+		    "links: SQLite keys its journal on the path, so two names "
+		    "of one ledger can corrupt it; keep one name (a symlink "
+		    "is safe)", path, (unsigned long)sb.st_nlink);
+	}
+	slash = strrchr(real, '/');
+	*slash = '\0';
+	snprintf(buf, len, "%s/.%s.%llu.lock", slash == real ? "" : real,
+	    slash + 1, (unsigned long long)sb.st_ino);
+	*ino = sb.st_ino;
+	free(real);
+	return NULL;
+}
+
+const struct pbi_err *
+cmd_take_lock(struct pbi_cmdctx *ctx, struct pbi_ledger *l, int wait_s)
+{
+	static int		 fd = -1;
+	const struct pbi_err	*err;
+	struct stat		 sb;
+	ino_t			 ino = 0;
+	char			 path[PATH_MAX + 64];
+	int			 tries, saved, got;
+
+	if (fd != -1 || ctx->dry_run || ctx->ledger_path == NULL)
 		return NULL;
-	if (pbi_ledger_shared(l)) {
+	/*
+	 * A shared (PostgreSQL) ledger locks each customer as a run reaches
+	 * it (pbi_each_customer), and the tenant for a tenant-wide step.
+	 */
+	if (l != NULL && pbi_ledger_shared(l)) {
 		if (!(ctx->need & NEED_TENANT))
 			return NULL;
 		if ((err = pbi_ledger_lock(l, "tenant", &got)) != NULL)
@@ -400,17 +437,36 @@ cmd_take_lock(struct pbi_cmdctx *ctx, struct pbi_ledger *l)
 		}
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "%s.lock", ctx->ledger_path);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	if (pbi_ledger_is_uri(ctx->ledger_path) ||
+	    (l == NULL && access(ctx->ledger_path, F_OK) == -1))
+		return NULL;
+	if ((err = lock_path(ctx->ledger_path, path, sizeof(path), &ino)))
+		return err;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
 		return pbi_err_errno("cannot open '%s'", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) == -1; tries++) {
+		if (errno == EWOULDBLOCK && tries < wait_s * 10) {
+			usleep(100000);
+			continue;
+		}
+		saved = errno;
 		close(fd);
 		fd = -1;
+		errno = saved;
 		if (errno == EWOULDBLOCK)
 			return pbi_err(PBI_ERR_REFUSED, "another pbictl is "
 			    "changing ledger '%s' now: wait for it to finish",
 			    ctx->ledger_path);
 		return pbi_err_errno("cannot lock '%s'", path);
+	}
+	/* Replaced while we waited: the lock is of another file. */
+	if (stat(ctx->ledger_path, &sb) == -1 || sb.st_ino != ino) {
+		close(fd);
+		fd = -1;
+		return pbi_err(PBI_ERR_REFUSED, "ledger '%s' was replaced "
+		    "while waiting for its run lock: run again",
+		    ctx->ledger_path);
 	}
 	return NULL;
 }
@@ -468,7 +524,7 @@ cmd_setup(struct pbi_cmdctx *ctx)
 	if ((ctx->need & NEED_SVC) && (err = make_svc(ctx)) != NULL)
 		return err;
 	if ((ctx->need & NEED_LOCK) &&
-	    (err = cmd_take_lock(ctx, ctx->ledger)) != NULL)
+	    (err = cmd_take_lock(ctx, ctx->ledger, 0)) != NULL)
 		return err;
 	return NULL;
 }

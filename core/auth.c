@@ -167,18 +167,21 @@ load_cert(struct pbi_auth *a, const char *path)
 
 	if ((fp = fopen(path, "re")) == NULL)
 		return pbi_err_errno("cannot open certificate '%s'", path);
+	/*
+	 * PEM or PKCS#12, the key may be in clear (a PKCS#12 without a
+	 * password): guard it, encrypted or not.
+	 */
+	if (fstat(fileno(fp), &sb) == -1 || (sb.st_mode & 077) != 0) {
+		fclose(fp);
+		return pbi_err(PBI_ERR_CONFIG, "refusing certificate '%s': it "
+		    "holds a private key and mode %04o lets group or others "
+		    "read it (chmod 600 '%s')", path,
+		    (unsigned)(sb.st_mode & 07777), path);
+	}
 	/* PEM, perhaps after "Bag Attributes" lines, or DER PKCS#12. */
 	head[fread(head, 1, sizeof(head) - 1, fp)] = '\0';
 	rewind(fp);
 	if (strstr(head, "-----BEGIN ") != NULL) {
-		/* PEM: the key may be in clear: guard it, encrypted or not. */
-		if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & 077) != 0) {
-			fclose(fp);
-			return pbi_err(PBI_ERR_CONFIG, "refusing certificate "
-			    "'%s': it holds a private key and mode %04o lets "
-			    "group or others read it (chmod 600 '%s')", path,
-			    (unsigned)(sb.st_mode & 07777), path);
-		}
 		a->cert = PEM_read_X509(fp, NULL, NULL, NULL);
 		rewind(fp);
 		a->key = PEM_read_PrivateKey(fp, NULL, NULL,
@@ -577,7 +580,7 @@ post_form(struct pbi_auth *a, const char *url, const char *form,
 	req.body = form;
 	req.body_len = strlen(form);
 	/* Repeating a token request changes nothing, but for a used jti. */
-	req.flags = PBI_REQ_NOFAIL |
+	req.flags = PBI_REQ_NOFAIL | PBI_REQ_TOKEN |
 	    (a->method == PBI_AUTH_CERT ? 0 : PBI_REQ_IDEMPOTENT);
 	err = pbi_http_do(a->http, &req, &resp);
 	if (err != NULL)
@@ -586,7 +589,7 @@ post_form(struct pbi_auth *a, const char *url, const char *form,
 		err = pbi_err_ctx(pbi_http_error("POST /oauth2/v2.0/token",
 		    &resp), "%s", what);
 	if (err == NULL && (*out = pj_parse(resp.body, resp.body_len)) ==
-	    NULL) {
+	    NULL && resp.status < 400) {
 		e = pbi_err_slot();
 		e->code = PBI_ERR_PROTO;
 		e->status = resp.status;
@@ -597,10 +600,15 @@ post_form(struct pbi_auth *a, const char *url, const char *form,
 		    sizeof(e->request_id));
 		err = e;
 	}
-	if (err == NULL && resp.status >= 400 &&
-	    pj_str(*out, "error") != NULL &&
-	    strstr("authorization_pending slow_down", pj_str(*out, "error"))
-	    == NULL) {
+	/*
+	 * Any other 4xx is Entra's refusal, or a proxy's: its error (or
+	 * status and text), never "no access_token".  Device code polling
+	 * goes on through authorization_pending and slow_down.
+	 */
+	if (err == NULL && resp.status >= 400 && (pj_str(*out, "error") ==
+	    NULL || strcmp(pj_str(*out, "error"), "authorization_pending") !=
+	    0) && (pj_str(*out, "error") == NULL ||
+	    strcmp(pj_str(*out, "error"), "slow_down") != 0)) {
 		e = (struct pbi_err *)pbi_http_error("POST /oauth2/v2.0/token",
 		    &resp);
 		e->code = PBI_ERR_AUTH;

@@ -116,6 +116,8 @@ pbi_err_str(const struct pbi_err *err, char *buf, size_t len)
 	if (err->hint[0] != '\0')
 		ADD("; %s", err->hint);
 #undef ADD
+	/* What a service said must not drive the terminal. */
+	pbi_clean_text(buf);
 	return buf;
 }
 

@@ -19,6 +19,8 @@
 #define PAUSE_SLOTS	16
 #define MAX_REDIRECTS	5
 #define BODY_MAX	((size_t)1 << 30)
+/* A refused connection is retried this long at most (ms), not 45 s. */
+#define REFUSED_RETRY_MS 3000
 
 struct pbi_http {
 	struct pbi_http_conf	 conf;
@@ -36,6 +38,11 @@ struct pbi_http {
 };
 
 static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
+/* The request ids since pbi_http_mark (pbi_http_request_id). */
+static _Thread_local struct {
+	char	 write[96];
+	char	 last[96];
+} answered;
 static CURLcode		 global_rc;
 
 static void
@@ -210,7 +217,40 @@ struct xfer {
 	size_t		 cap;
 	int		 overflow;
 	int		 sink_err;
+	const char	*up;		/* the request body, read by curl */
+	size_t		 up_len;
+	size_t		 up_off;
 };
+
+/* The request body, handed to curl as it asks. */
+static size_t
+on_read(char *p, size_t sz, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	size_t		 k = x->up_len - x->up_off;
+
+	if (k > sz * n)
+		k = sz * n;
+	memcpy(p, x->up + x->up_off, k);
+	x->up_off += k;
+	return k;
+}
+
+/*
+ * Never: libcurl rewinds the body to send a request again by itself (on
+ * a kept-alive connection that died before any answer, for one), and a
+ * write that may have landed must not be repeated behind pbictl's back.
+ * It fails with CURLE_SEND_FAIL_REWIND instead, and pbi_http_do's rules
+ * decide.
+ */
+static int
+on_seek(void *arg, curl_off_t off, int origin)
+{
+	(void)arg;
+	(void)off;
+	(void)origin;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
 
 static size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
@@ -532,10 +572,18 @@ attempt(struct pbi_http *h, CURL *c, const struct pbi_req *req,
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 		if (req->body != NULL || strcmp(req->method, "DELETE") != 0) {
 			/* Even an empty POST says Content-Length: 0. */
+			x.up = req->body ? req->body : "";
+			x.up_len = req->body ? req->body_len : 0;
+			curl_easy_setopt(c, CURLOPT_POST, 1L);
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-			    (curl_off_t)req->body_len);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-			    req->body ? req->body : "");
+			    (curl_off_t)x.up_len);
+			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(c, CURLOPT_READDATA, &x);
+			curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+			curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
+			/* curl_easy_reset undoes CUSTOMREQUEST: set after. */
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+			    req->method);
 		}
 	}
 
@@ -582,6 +630,22 @@ attempt(struct pbi_http *h, CURL *c, const struct pbi_req *req,
 		    BODY_MAX);
 	else if (x.sink_err)
 		snprintf(cerr, CURL_ERROR_SIZE, "cannot write the answer");
+	else if (cc == CURLE_SEND_FAIL_REWIND)
+		snprintf(cerr, CURL_ERROR_SIZE, "the connection was lost "
+		    "before any answer (the request may have been processed)");
+	else if (cc == CURLE_COULDNT_RESOLVE_HOST ||
+	    cc == CURLE_COULDNT_CONNECT) {
+		const char	*hs = strstr(url, "://");
+		size_t		 hn;
+
+		hs = hs ? hs + 3 : url;
+		hn = strcspn(hs, "/?#");
+		snprintf(cerr, CURL_ERROR_SIZE, cc == CURLE_COULDNT_CONNECT ?
+		    "cannot connect to endpoint %.*s (refused or unreachable)" :
+		    "endpoint host %.*s does not resolve (check --cloud and "
+		    "the PBICTL_*_URL variables)", (int)(hn > 200 ? 200 : hn),
+		    hs);
+	}
 	/* Wipe the copy of the credential curl holds in the list. */
 	for (nl = hl; nl != NULL; nl = nl->next)
 		if (strncasecmp(nl->data, "Authorization:", 14) == 0)
@@ -687,7 +751,17 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 			snprintf(e->msg, sizeof(e->msg), "%s: %s", call,
 			    cerr[0] ? cerr : curl_easy_strerror(cc));
 			err = e;
-			if (never_sent(cc) || (idem && cc !=
+			/*
+			 * A name that does not resolve will not resolve
+			 * in a second either: fail at once.  A refused
+			 * connection is retried briefly (a restart).
+			 */
+			if (cc == CURLE_COULDNT_RESOLVE_HOST ||
+			    cc == CURLE_COULDNT_RESOLVE_PROXY ||
+			    (cc == CURLE_COULDNT_CONNECT &&
+			    clock_ms(h) - start >= REFUSED_RETRY_MS))
+				;
+			else if (never_sent(cc) || (idem && cc !=
 			    CURLE_OUT_OF_MEMORY && cc != CURLE_WRITE_ERROR &&
 			    cc != CURLE_SSL_CACERT_BADFILE &&
 			    cc != CURLE_PEER_FAILED_VERIFICATION &&
@@ -758,6 +832,16 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 			    (long long)wait, n + 1);
 		wait_ms(h, wait);
 	}
+	if (err == NULL && resp->status >= 200 && resp->status < 300 &&
+	    resp->request_id[0] != '\0' && !(req->flags & PBI_REQ_TOKEN)) {
+		pbi_strlcpy(answered.last, resp->request_id,
+		    sizeof(answered.last));
+		if (answered.write[0] == '\0' &&
+		    strcmp(req->method, "GET") != 0 &&
+		    strcmp(req->method, "HEAD") != 0)
+			pbi_strlcpy(answered.write, resp->request_id,
+			    sizeof(answered.write));
+	}
 	if (err != NULL && (req->flags & PBI_REQ_NOFAIL) &&
 	    err->code == PBI_ERR_HTTP)
 		err = NULL;
@@ -767,6 +851,20 @@ done:
 	free(shown);
 	free(url);
 	return err;
+}
+
+void
+pbi_http_mark(void)
+{
+	answered.write[0] = answered.last[0] = '\0';
+}
+
+const char *
+pbi_http_request_id(void)
+{
+	if (answered.write[0] != '\0')
+		return answered.write;
+	return answered.last[0] != '\0' ? answered.last : NULL;
 }
 
 long

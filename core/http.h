@@ -43,6 +43,7 @@ struct pbi_http_conf {
 #define PBI_REQ_NOLONGWAIT	(1 << 4)  /* a 429 or 503 whose Retry-After
 					     passes retry_after_cap_s fails
 					     at once, unrepeated */
+#define PBI_REQ_TOKEN		(1 << 5)  /* a token request: no step's id */
 
 struct pbi_req {
 	const char	 *method;
@@ -90,6 +91,15 @@ void			 pbi_http_free(struct pbi_http *);
 const struct pbi_err	*pbi_http_do(struct pbi_http *,
 			    const struct pbi_req *, struct pbi_resp *);
 void			 pbi_resp_release(struct pbi_resp *);
+/*
+ * The request ids of this thread's answered calls since its last
+ * pbi_http_mark, for the journal of a step: that of the first write
+ * (any method but GET and HEAD) answered 2xx, else that of the last call
+ * answered 2xx; NULL when there is none.  The string is the thread's
+ * own, valid until its next call.
+ */
+void			 pbi_http_mark(void);
+const char		*pbi_http_request_id(void);
 /* How many requests h has sent (every attempt counts), so far. */
 long			 pbi_http_sent(struct pbi_http *);
 

@@ -130,13 +130,29 @@ pbi_ledger_migrate(struct pbi_ledger *l, const struct pbi_migration *m, int n)
 	if (have > n)
 		return pbi_err(PBI_ERR_LEDGER, "schema version %ld is newer "
 		    "than this pbictl knows (%d): upgrade pbictl", have, n);
-	for (i = (int)have; i < n; i++) {
+	while (have < n) {
+		i = (int)have;
 		if (m[i].version != i + 1)
 			return pbi_err(PBI_ERR_LEDGER, "migration %s is out "
 			    "of order", m[i].name);
 		if ((err = db_exec(l, "BEGIN IMMEDIATE")) != NULL)
 			return pbi_err_ctx(err, "cannot apply %s", m[i].name);
-		err = db_exec(l, m[i].sql);
+		/*
+		 * Another process may have migrated since the last look:
+		 * only now, holding the write lock, is the version sure.
+		 */
+		if ((err = db_long(l, "PRAGMA user_version", &have)) == NULL &&
+		    have != i) {
+			if ((err = db_exec(l, "COMMIT")) != NULL)
+				return err;
+			if (have > n)
+				return pbi_err(PBI_ERR_LEDGER, "schema version "
+				    "%ld is newer than this pbictl knows (%d): "
+				    "upgrade pbictl", have, n);
+			continue;
+		}
+		if (err == NULL)
+			err = db_exec(l, m[i].sql);
 		if (err == NULL && i == 0) {
 			snprintf(sql, sizeof(sql), "PRAGMA application_id=%d",
 			    PBI_LEDGER_APPID);
@@ -152,14 +168,18 @@ pbi_ledger_migrate(struct pbi_ledger *l, const struct pbi_migration *m, int n)
 			err = db_exec(l, "COMMIT");
 		if (err != NULL)
 			return migrate_fail(l, m[i].name, err);
+		have = i + 1;
 	}
 	return NULL;
 }
 
 /*
  * Look at an existing file without changing a byte: is it a pbictl
- * ledger (or an empty file), and one this binary can use?  *fresh is set
- * for an empty file.
+ * ledger (or an empty file), undamaged (quick_check), and one this
+ * binary can use?  *fresh is set for an empty file.  The file is opened
+ * read-write when it can be, though only read: SQLite removes the -wal
+ * and -shm files a WAL ledger needs only when a writer closes it, and a
+ * refused ledger must not be left with them beside it.
  */
 static const struct pbi_err *
 inspect(const char *path, int *fresh)
@@ -169,6 +189,10 @@ inspect(const char *path, int *fresh)
 	sqlite3			*db = NULL;
 	long			 appid, ver, ntab;
 	struct stat		 sb;
+	struct db_stmt		 q;
+	const char		*s;
+	char			 why[256], wal[4096 + 8];
+	size_t			 k;
 
 	*fresh = 0;
 	if (stat(path, &sb) == -1)
@@ -180,11 +204,22 @@ inspect(const char *path, int *fresh)
 		*fresh = 1;
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		err = pbi_err(PBI_ERR_LEDGER, "cannot open ledger '%s': %s",
-		    path, db ? sqlite3_errmsg(db) : "out of memory");
-		goto done;
+	/*
+	 * A -wal already there may hold commits (a crash): a writer would
+	 * fold them in at close.  Read-only then: the -wal stays as found.
+	 */
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0 || sqlite3_open_v2(path, &db,
+	    SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		db = NULL;
+		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+		    SQLITE_OK) {
+			err = pbi_err(PBI_ERR_LEDGER, "cannot open ledger "
+			    "'%s': %s", path, db ? sqlite3_errmsg(db) :
+			    "out of memory");
+			goto done;
+		}
 	}
 	pbi_ledger_wrap(&w, db);
 	if (db_long(&w, "PRAGMA application_id", &appid) != NULL ||
@@ -204,10 +239,28 @@ inspect(const char *path, int *fresh)
 		    "(application id %#lx)", path, (unsigned long)appid);
 		goto done;
 	}
-	if (ver > pbi_nmigrations)
+	if (ver > pbi_nmigrations) {
 		err = pbi_err(PBI_ERR_LEDGER, "ledger '%s' has schema version "
 		    "%ld, newer than this pbictl knows (%d): upgrade pbictl; "
 		    "the file was not changed", path, ver, pbi_nmigrations);
+		goto done;
+	}
+	/* A damaged b-tree: refused before anything writes into it. */
+	why[0] = '\0';
+	if (db_query(&q, &w, "cannot check the ledger", "PRAGMA quick_check",
+	    "") == NULL && db_row(&q) && (s = db_text(&q, 0)) != NULL)
+		pbi_strlcpy(why, s, sizeof(why));
+	/* The error slot is one: done with q before raising another. */
+	if (db_done(&q) != NULL && why[0] == '\0')
+		pbi_strlcpy(why, sqlite3_errmsg(db), sizeof(why));
+	if (strcmp(why, "ok") != 0) {
+		for (k = 0; why[k] != '\0'; k++)
+			if (why[k] == '\n')
+				why[k] = ' ';
+		err = pbi_err(PBI_ERR_LEDGER, "ledger '%s' is damaged (%s): "
+		    "restore it from a backup; the file was not changed", path,
+		    why);
+	}
 done:
 	sqlite3_close(db);
 	return err;

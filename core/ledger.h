@@ -118,11 +118,14 @@ const struct pbi_err	*pbi_ledger_intent(struct pbi_ledger *,
 			    int64_t *id);
 /*
  * Record the outcome of journal entry id: state 'ok', 'failed',
- * 'adopted' or 'skipped'; result (an object id), and for a failure the
- * error (its HTTP status, request id and message).
+ * 'adopted' or 'skipped'; result (an object id); request_id, the
+ * service's id of the call that did it (NULL if none); and for a
+ * failure the error (its HTTP status, request id and message: the
+ * failure's request id, when it has one, is recorded instead).
  */
 const struct pbi_err	*pbi_ledger_done(struct pbi_ledger *, int64_t id,
 			    const char *state, const char *result,
+			    const char *request_id,
 			    const struct pbi_err *failure);
 
 /* A customer and what the ledger says it owns. */

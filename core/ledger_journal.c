@@ -38,7 +38,8 @@ pbi_ledger_intent(struct pbi_ledger *l, const char *run_id,
 
 const struct pbi_err *
 pbi_ledger_done(struct pbi_ledger *l, int64_t id, const char *state,
-    const char *result, const struct pbi_err *failure)
+    const char *result, const char *request_id,
+    const struct pbi_err *failure)
 {
 	const struct pbi_err	*err;
 	struct pbi_err		 f;
@@ -50,7 +51,8 @@ pbi_ledger_done(struct pbi_ledger *l, int64_t id, const char *state,
 	    "http_status = ?4, request_id = ?5, error = ?6, finished_at = "
 	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1", "IssNss",
 	    id, state, result, (int64_t)(failure != NULL ? f.status : 0),
-	    failure != NULL && f.request_id[0] ? f.request_id : NULL,
+	    failure != NULL && f.request_id[0] ? f.request_id :
+	    request_id != NULL && request_id[0] ? request_id : NULL,
 	    failure != NULL ? pbi_err_str(&f, msg, sizeof(msg)) : NULL)) !=
 	    NULL)
 		return err;

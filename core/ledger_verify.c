@@ -9,6 +9,9 @@
 
 #include <string.h>
 
+#define HEX4	"[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]"
+#define GUID_GLOB HEX4 HEX4 "-" HEX4 "-" HEX4 "-" HEX4 "-" HEX4 HEX4 HEX4
+
 /* Each invariant: a query whose rows are findings (columns check, detail). */
 static const struct {
 	const char	*severity;
@@ -53,6 +56,41 @@ static const struct {
 	  "|| c.slug || ''' has no active workspace' FROM customers c "
 	  "WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
 	  "workspaces w WHERE w.customer_id = c.id AND w.state = 'active')" },
+	/*
+	 * Two runs that imported one report name into one workspace at
+	 * the same time (a run lock bypassed, an older pbictl): the
+	 * service then holds two reports of that name, the ledger one.
+	 * The journal target is WORKSPACE/NAME@SHA256-16.
+	 */
+	{ "error", "SELECT 'report-duplicate', 'workspace ' || "
+	  "substr(a.target, 1, 36) || ' may hold two reports named ''' || "
+	  "substr(a.target, 38, length(a.target) - 54) || ''': imports that "
+	  "ran at once made ' || a.result || ' and ' || b.result || "
+	  "' (pbictl audit shows them; delete the one the ledger does not "
+	  "know)' FROM journal a JOIN journal b ON b.step = a.step AND "
+	  "b.id > a.id AND substr(b.target, 1, length(b.target) - 16) = "
+	  "substr(a.target, 1, length(a.target) - 16) AND b.result <> "
+	  "a.result AND b.started_at < coalesce(a.finished_at, b.started_at) "
+	  "WHERE a.step = 'report.import' AND a.state IN ('ok', 'adopted') "
+	  "AND b.state IN ('ok', 'adopted')" },
+	/*
+	 * Ids the service gives as GUIDs, stored as something else (an
+	 * older pbictl stored what it was answered) or as the dry-run
+	 * placeholder.
+	 */
+	{ "error", "SELECT 'id-not-guid', kind || ' ' || quote(id) || "
+	  "' is not a GUID (or is the dry-run placeholder): re-run the "
+	  "customer''s onboarding after correcting it' FROM ("
+	  "SELECT 'profile' AS kind, id FROM profiles UNION ALL "
+	  "SELECT 'workspace', id FROM workspaces UNION ALL "
+	  "SELECT 'workspace capacity', capacity_id FROM workspaces "
+	  "WHERE capacity_id IS NOT NULL UNION ALL "
+	  "SELECT 'report', id FROM reports UNION ALL "
+	  "SELECT 'report dataset', dataset_id FROM reports "
+	  "WHERE dataset_id IS NOT NULL UNION ALL "
+	  "SELECT 'dataset', id FROM datasets) "
+	  "WHERE NOT (id GLOB '" GUID_GLOB "') OR "
+	  "id = '00000000-0000-0000-0000-000000000000'" },
 	{ "warning", "SELECT 'open-intent', 'step ' || j.step || ' on ' || "
 	  "coalesce(j.target, '-') || ' started ' || j.started_at || "
 	  "' has no outcome (an interrupted run: re-run to reconcile)' "

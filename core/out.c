@@ -35,7 +35,9 @@ table_add(struct pbi_table *t, const char *const *cells)
 				free(t->cells[at + i]);
 			return -1;
 		}
-		if ((w = strlen(c)) > t->width[i])
+		/* Names from a service: no escape sequences. */
+		pbi_clean_text(t->cells[at + i]);
+		if ((w = strlen(t->cells[at + i])) > t->width[i])
 			t->width[i] = w;
 	}
 	t->nlines++;
@@ -115,6 +117,7 @@ pbi_kv_print(struct json_object *obj, FILE *fp)
 {
 	size_t		 w = 0, n;
 	const char	*s;
+	char		*clean;
 
 	json_object_object_foreach(obj, k0, v0) {
 		(void)v0;
@@ -128,7 +131,10 @@ pbi_kv_print(struct json_object *obj, FILE *fp)
 			s = json_object_get_string(val);
 		else
 			s = pj_text(val, 0);
-		fprintf(fp, "%-*s  %s\n", (int)w + 1, key, s);
+		if ((clean = strdup(s)) != NULL)
+			pbi_clean_text(clean);
+		fprintf(fp, "%-*s  %s\n", (int)w + 1, key, clean ? clean : "?");
+		free(clean);
 	}
 }
 

@@ -440,14 +440,13 @@ pbi_map_file(const char *path, size_t max, const unsigned char **map,
     size_t *len, char hex[65])
 {
 	struct stat	 sb;
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen, i;
 	void		*m;
 	int		 fd;
 
 	*map = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: opening a FIFO must not wait for its writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return pbi_err_errno("cannot open '%s'", path);
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		close(fd);
@@ -463,15 +462,86 @@ pbi_map_file(const char *path, size_t max, const unsigned char **map,
 	close(fd);
 	if (m == MAP_FAILED)
 		return pbi_err_errno("cannot map '%s'", path);
-	if (!EVP_Digest(m, (size_t)sb.st_size, md, &mdlen, EVP_sha256(),
-	    NULL)) {
+	if (hex != NULL && pbi_sha256_hex(m, (size_t)sb.st_size, hex)) {
 		munmap(m, (size_t)sb.st_size);
 		return pbi_err(PBI_ERR_INPUT, "cannot hash '%s'", path);
 	}
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + i * 2, 3, "%02x", md[i]);
 	*map = m;
 	*len = (size_t)sb.st_size;
+	return NULL;
+}
+
+int
+pbi_utf8_ok(const char *s, size_t n, size_t *bad)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, k, len;
+	uint32_t		 cp, min;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xe0) == 0xc0) {
+			len = 2;
+			cp = p[i] & 0x1f;
+			min = 0x80;
+		} else if ((p[i] & 0xf0) == 0xe0) {
+			len = 3;
+			cp = p[i] & 0x0f;
+			min = 0x800;
+		} else if ((p[i] & 0xf8) == 0xf0) {
+			len = 4;
+			cp = p[i] & 0x07;
+			min = 0x10000;
+		} else
+			goto fail;
+		if (n - i < len)
+			goto fail;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				goto fail;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			goto fail;
+		i += len;
+	}
+	return 1;
+fail:
+	if (bad != NULL)
+		*bad = i;
+	return 0;
+}
+
+void
+pbi_clean_text(char *s)
+{
+	unsigned char	*r = (unsigned char *)s, *w = r;
+
+	for (; *r != '\0'; r++) {
+		if (*r < 0x20 || *r == 0x7f)
+			*w++ = '?';
+		else if (*r == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
+			*w++ = '?';
+			r++;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+}
+
+const struct pbi_err *
+pbi_sha256_hex(const void *p, size_t n, char hex[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, i;
+
+	if (!EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL))
+		return pbi_err(PBI_ERR_INPUT, "cannot compute a SHA-256");
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
 	return NULL;
 }
 

@@ -79,14 +79,32 @@ char		*pbi_odata_eq(const char *name, const char *value);
 
 /*
  * Map the file at path read-only into *map (release with pbi_unmap_file)
- * with its length in *len and its SHA-256 in hex into hex: a package of
- * several gigabytes is read by pages, never copied to the heap.  Refuses
- * an empty file or one over max bytes.
+ * with its length in *len and, unless hex is NULL, its SHA-256 in hex
+ * into hex: a package of several gigabytes is read by pages, never
+ * copied to the heap.  Refuses anything but a regular file (a FIFO is
+ * refused without waiting for a writer), an empty file or one over max
+ * bytes.
  */
 const struct pbi_err	*pbi_map_file(const char *path, size_t max,
 			    const unsigned char **map, size_t *len,
 			    char hex[65]);
 void			 pbi_unmap_file(const unsigned char *map, size_t len);
+/* The SHA-256 of n bytes at p, in hex into hex. */
+const struct pbi_err	*pbi_sha256_hex(const void *p, size_t n,
+			    char hex[65]);
+
+/*
+ * Make s, in place, safe to print on a terminal: every control
+ * character (C0, DEL, and C1 as UTF-8, where an escape sequence starts)
+ * becomes '?'.  For the text a service sends: names, error messages.
+ */
+void		 pbi_clean_text(char *s);
+/*
+ * Is s (n bytes) well-formed UTF-8 (no overlong form, no surrogate,
+ * nothing past U+10FFFF)?  1 or 0; *bad is the offset of the first bad
+ * byte.
+ */
+int		 pbi_utf8_ok(const char *s, size_t n, size_t *bad);
 
 /* Overwrite n bytes at p so that a secret does not linger. */
 void		 pbi_wipe(void *p, size_t n);

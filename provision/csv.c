@@ -67,25 +67,45 @@ pbi_csv_customers(const char *path, struct json_object **out)
 {
 	const struct pbi_err	*err = NULL;
 	struct json_object	*a, *o;
-	char			 line[2048], *f[4];
+	char			*buf = NULL, *line, *f[4];
 	FILE			*fp;
-	size_t			 n;
-	int			 ln = 0, nf;
+	size_t			 cap = 0, n, at;
+	ssize_t			 got;
+	int			 ln = 0, nf, i;
 
 	*out = NULL;
 	if ((fp = fopen(path, "re")) == NULL)
 		return pbi_err_errno("cannot open '%s'", path);
 	a = json_object_new_array();
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((got = getline(&buf, &cap, fp)) != -1) {
 		ln++;
-		n = strlen(line);
-		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+		line = buf;
+		n = (size_t)got;
+		/* A byte order mark (as spreadsheets write it) is no text. */
+		if (ln == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+			line += 3;
+			n -= 3;
+		}
+		if (n > 2047) {
 			err = pbi_err(PBI_ERR_INPUT, "%s:%d: line too long",
 			    path, ln);
 			break;
 		}
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
+		/* fgets would cut the line there; a name is never binary. */
+		if (memchr(line, '\0', n) != NULL) {
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: a NUL byte at "
+			    "column %zu", path, ln, (size_t)((char *)memchr(line,
+			    '\0', n) - line) + 1);
+			break;
+		}
+		if (!pbi_utf8_ok(line, n, &at)) {
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: not UTF-8 at "
+			    "column %zu (save the file as UTF-8)", path, ln,
+			    at + 1);
+			break;
+		}
 		if (line[strspn(line, " \t")] == '\0' || line[0] == '#')
 			continue;
 		if ((nf = fields(line, f, 3)) < 1) {
@@ -101,6 +121,17 @@ pbi_csv_customers(const char *path, struct json_object **out)
 			    "and '-'", path, ln, f[0]);
 			break;
 		}
+		for (i = 1; i < nf; i++)
+			if (f[i][strcspn(f[i], "\x01\x02\x03\x04\x05\x06"
+			    "\x07\x08\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14"
+			    "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+			    "\x7f")] != '\0')
+				break;
+		if (i < nf) {
+			err = pbi_err(PBI_ERR_INPUT, "%s:%d: a control "
+			    "character in field %d", path, ln, i + 1);
+			break;
+		}
 		o = json_object_new_object();
 		pj_add_str(o, "customer", f[0]);
 		pj_add_str(o, "displayName", nf > 1 && *f[1] ? f[1] : NULL);
@@ -109,6 +140,7 @@ pbi_csv_customers(const char *path, struct json_object **out)
 	}
 	if (err == NULL && ferror(fp))
 		err = pbi_err_errno("cannot read '%s'", path);
+	free(buf);
 	fclose(fp);
 	if (err != NULL)
 		json_object_put(a);

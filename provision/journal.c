@@ -27,6 +27,8 @@ prov_begin(struct pbi_prov *p, int64_t customer, const char *step,
 	*jid = 0;
 	if (p->dry_run || p->ledger == NULL)
 		return NULL;
+	/* The calls of this step, from here: their request ids. */
+	pbi_http_mark();
 	return pbi_ledger_intent(p->ledger, p->run_id, customer, step, target,
 	    jid);
 }
@@ -41,13 +43,15 @@ prov_end(struct pbi_prov *p, int64_t jid, const char *state,
 	if (jid == 0 || p->ledger == NULL)
 		return NULL;
 	if (failure == NULL)
-		return pbi_ledger_done(p->ledger, jid, state, result, NULL);
+		return pbi_ledger_done(p->ledger, jid, state, result,
+		    pbi_http_request_id(), NULL);
 	/*
 	 * failure is this thread's error slot: keep it there for the
 	 * caller, whatever journalling it raises.
 	 */
 	pbi_err_copy(&saved, failure);
-	err = pbi_ledger_done(p->ledger, jid, state, result, &saved);
+	err = pbi_ledger_done(p->ledger, jid, state, result,
+	    pbi_http_request_id(), &saved);
 	(void)err;
 	pbi_err_restore(&saved);
 	return NULL;

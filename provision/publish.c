@@ -24,9 +24,11 @@ pbi_report_file_load(struct pbi_report_file *f, const char *path,
 	f->path = path;
 	/* 10 GB: the most a Premium capacity imports (api-facts 3.4). */
 	if ((err = pbi_map_file(path, (size_t)10 << 30, &f->data, &f->len,
-	    f->sha256)) != NULL)
+	    NULL)) != NULL)
 		return err;
-	if ((err = pbi_pbix_check(path, f->data, f->len)) != NULL) {
+	/* The check reads the end and the directory; the hash all. */
+	if ((err = pbi_pbix_check(path, f->data, f->len)) != NULL ||
+	    (err = pbi_sha256_hex(f->data, f->len, f->sha256)) != NULL) {
 		pbi_report_file_release(f);
 		return err;
 	}

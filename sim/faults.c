@@ -63,6 +63,9 @@ sim_faults_to_json(struct json_object *o, const struct faults *f)
 	snprintf(m, sizeof(m), "%s%s%s", f->match_method,
 	    f->match_method[0] ? " " : "", f->match_prefix);
 	pj_add_str(o, "match", m);
+	pj_add(o, "bodyAfterCommit", f->body_ac_set ?
+	    json_object_new_string(f->body_ac) : NULL);
+	pj_add_int(o, "statusAfterCommit", f->status_ac);
 }
 
 static void
@@ -120,6 +123,17 @@ sim_faults_from_json(struct json_object *o)
 		    88172645463325252ULL;
 	if (json_object_object_get_ex(o, "match", &v))
 		set_match(f, json_object_get_string(v));
+	if (json_object_object_get_ex(o, "bodyAfterCommit", &v)) {
+		if (v != NULL && !json_object_is_type(v, json_type_string))
+			return -1;
+		f->body_ac_set = v != NULL;
+		f->status_ac = (int)sim_json_num(o, "statusAfterCommit", 0);
+		if (f->status_ac != 0 && (f->status_ac < 200 ||
+		    f->status_ac > 599))
+			return -1;
+		snprintf(f->body_ac, sizeof(f->body_ac), "%s",
+		    v ? json_object_get_string(v) : "");
+	}
 	return 0;
 }
 

@@ -273,6 +273,13 @@ process(struct req *r)
 		sim_pbi_error(r, 404, "NotFound", "no such route");
 		break;
 	}
+	if (faulty && g.f.body_ac_set && strcmp(r->method, "GET") != 0 &&
+	    r->status < 400) {
+		/* the write happened; its answer is replaced */
+		sim_reply(r, g.f.status_ac ? g.f.status_ac : r->status,
+		    g.f.body_ac[0] ? "application/json; "
+		    "charset=utf-8" : NULL, g.f.body_ac, strlen(g.f.body_ac));
+	}
 	if (commit500 && r->status < 400) {
 		/* the write happened; the answer is lost */
 		r->nhdr = 0;

@@ -134,6 +134,9 @@ struct faults {
 	int	 admin_rate_limit;
 	char	 match_method[16];
 	char	 match_prefix[256];
+	int	 body_ac_set;	/* bodyAfterCommit given */
+	char	 body_ac[512];	/* the body a committed write answers */
+	int	 status_ac;	/* and its status, 0: the real one */
 };
 
 struct sim {

@@ -12,7 +12,75 @@
 #   finance.pbix    another report
 #   notpbix.pbix    a zip without the package parts
 #   text.pbix       not a zip at all
-import json, os, sys, zipfile
+#
+# mkpbix.py --zip64 FILE [SIZE [CORRUPT]]: a sparse ZIP64 package of
+# SIZE bytes of model (default 4.5 GiB): its DataModel entry first,
+# stored, its sizes in a ZIP64 extra field, the other entries after it
+# at offsets over 4 GiB, a ZIP64 end of central directory record and
+# its locator.  The data is a hole: the file takes a few KiB of disk.
+# CORRUPT breaks one part: "record" (the ZIP64 record's signature),
+# "locator" (its offset), "extra" (an entry's ZIP64 offset dropped),
+# "count" (more entries than the directory holds).
+import json, os, struct, sys, zipfile
+
+def zip64(path, size, corrupt=""):
+    names = [("DataModel", size), ("[Content_Types].xml", 0),
+             ("Report/Layout", 0), ("Version", 0)]
+    small = {"[Content_Types].xml": b"<Types/>",
+             "Report/Layout": b'{"sections":["big"]}', "Version": b"1.28"}
+    cd, offs = [], []
+    with open(path, "wb") as f:
+        for name, big in names:
+            n = name.encode()
+            data = small.get(name, b"")
+            offs.append(f.tell())
+            if big:
+                extra = struct.pack("<HHQQ", 1, 16, big, big)
+                f.write(struct.pack("<IHHHHHIIIHH", 0x04034b50, 45, 0, 0,
+                                    0, 0, 0, 0xffffffff, 0xffffffff,
+                                    len(n), len(extra)) + n + extra)
+                f.seek(big, 1)
+            else:
+                f.write(struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 0,
+                                    0, 0, zipfile.crc32(data), len(data),
+                                    len(data), len(n), 0) + n + data)
+        cdoff = f.tell()
+        for (name, big), off in zip(names, offs):
+            n = name.encode()
+            data = small.get(name, b"")
+            vals = []
+            usize = csize = len(data)
+            if big:
+                vals += [big, big]
+                usize = csize = 0xffffffff
+            loff = off
+            if off >= 0xffffffff and corrupt != "extra":
+                vals.append(off)
+                loff = 0xffffffff
+            elif off >= 0xffffffff:
+                loff = 0xffffffff
+            extra = struct.pack("<HH", 1, 8 * len(vals)) + \
+                struct.pack("<%dQ" % len(vals), *vals) if vals else b""
+            f.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 45, 45,
+                                0, 0, 0, 0,
+                                zipfile.crc32(data) if not big else 0,
+                                csize, usize, len(n), len(extra), 0, 0, 0,
+                                0, loff) + n + extra)
+        cdsize = f.tell() - cdoff
+        count = len(names) + (1 if corrupt == "count" else 0)
+        zoff = f.tell()
+        f.write(struct.pack("<IQHHIIQQQQ",
+                            0x06064b5f if corrupt == "record" else 0x06064b50,
+                            44, 45, 45, 0, 0, count, count, cdsize, cdoff))
+        f.write(struct.pack("<IIQI", 0x07064b50, 0,
+                            zoff + 8 if corrupt == "locator" else zoff, 1))
+        f.write(struct.pack("<IHHHHIIH", 0x06054b50, 0xffff, 0xffff, 0xffff,
+                            0xffff, 0xffffffff, 0xffffffff, 0))
+
+if len(sys.argv) > 2 and sys.argv[1] == "--zip64":
+    zip64(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 9 << 29,
+          sys.argv[4] if len(sys.argv) > 4 else "")
+    sys.exit(0)
 
 d = sys.argv[1] if len(sys.argv) > 1 else "."
 os.makedirs(d, exist_ok=True)

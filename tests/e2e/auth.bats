@@ -97,6 +97,7 @@ seed_cert() {
 	seed_cert app
 	openssl pkcs12 -export -in "$T/app.crt" -inkey "$T/app.key" \
 	    -passout pass:p12pass -out "$T/app.p12"
+	chmod 600 "$T/app.p12"
 	sim_start
 	demo_ledger
 	export AZURE_CLIENT_CERTIFICATE_PATH=$T/app.p12
@@ -106,6 +107,30 @@ seed_cert() {
 	AZURE_CLIENT_CERTIFICATE_PASSWORD=p12pass run pbictl auth status -o json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .method <<<"$output")" = client-certificate ]
+}
+
+@test "a PKCS#12 others can read is refused, with or without a password, before any call" {
+	make_cert app
+	seed_cert app
+	openssl pkcs12 -export -in "$T/app.crt" -inkey "$T/app.key" \
+	    -passout pass: -out "$T/open.p12"
+	openssl pkcs12 -export -in "$T/app.crt" -inkey "$T/app.key" \
+	    -passout pass:p12pass -out "$T/locked.p12"
+	chmod 644 "$T/open.p12"
+	chmod 640 "$T/locked.p12"
+	sim_start
+	demo_ledger
+	AZURE_CLIENT_CERTIFICATE_PATH=$T/open.p12 run --separate-stderr pbictl auth status
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"refusing certificate '$T/open.p12': it holds a private key and mode 0644"* ]]
+	AZURE_CLIENT_CERTIFICATE_PATH=$T/locked.p12 AZURE_CLIENT_CERTIFICATE_PASSWORD=p12pass \
+	    run --separate-stderr pbictl auth status
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"mode 0640"* ]]
+	[ "$(requests length)" = 0 ]
+	chmod 600 "$T/open.p12"
+	AZURE_CLIENT_CERTIFICATE_PATH=$T/open.p12 run pbictl auth status -o json
+	[ "$status" -eq 0 ]
 }
 
 @test "a clock-skewed assertion gets the clock advice" {

@@ -89,10 +89,9 @@ no_duplicates() {
 	sim_start --import-seconds 1.5 --assign-seconds 0.3 --seed-random 7
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
 	sim_post /_sim/faults '{"p429":0.08,"retryAfter":1,"p5xx":0.08,"pdrop":0.04,"p500AfterCommit":0.15}'
-	# The first run may fail some customers: a create answered 500 or
-	# dropped, then a lookup that finds nothing, fails the customer
-	# rather than sending the create again (issue 10, item 5).  One
-	# re-run must complete them all.
+	# The first run may fail some customers (a create refused three
+	# times, each followed by a lookup that found nothing, or an import
+	# the faults broke).  One re-run must complete them all.
 	ok=0
 	for try in 1 2; do
 		if pbictl -q --jobs 4 onboard $(customers 10) --report "$T/pbix/sales.pbix" >"$T/out.$try" 2>&1; then

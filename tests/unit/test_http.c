@@ -271,6 +271,112 @@ dropped_connection_retried_only_if_idempotent(void **state)
 	teardown_f();
 }
 
+/*
+ * A POST on a kept-alive connection that dies before any answer: libcurl
+ * would send it again on a fresh connection by itself; pbictl's rules
+ * decide instead, and they never repeat a POST that may have landed.
+ * Each write is sent once; a PUT (idempotent) is sent again by pbictl.
+ */
+static void
+dead_reused_connection_never_resends_a_post(void **state)
+{
+	static const struct ts_resp script[] = {
+		{ 200, NULL, "{}", 0 },
+		{ 0, NULL, NULL, 1 },
+		{ 200, NULL, "{}", 0 },
+	};
+	const struct pbi_err	*err;
+	struct pbi_resp		 resp;
+
+	(void)state;
+	setup(script, 3, 0);
+	assert_null(call("POST", "/v1.0/myorg/groups", "{\"name\":\"a\"}",
+	    &resp));
+	pbi_resp_release(&resp);
+	err = call("POST", "/v1.0/myorg/groups", "{\"name\":\"b\"}", &resp);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_NET);
+	assert_int_equal(resp.attempts, 1);
+	/* The second POST crossed the wire once, and nothing after it. */
+	assert_int_equal(F.ts.nreqs, 2);
+	pbi_resp_release(&resp);
+	teardown_f();
+
+	setup(script, 3, 0);
+	assert_null(call("PUT", "/v1.0/myorg/groups/1", "{}", &resp));
+	pbi_resp_release(&resp);
+	assert_null(call("PUT", "/v1.0/myorg/groups/1", "{\"x\":1}", &resp));
+	assert_int_equal(F.ts.nreqs, 3);
+	assert_string_equal(F.ts.reqs[2].body, "{\"x\":1}");
+	pbi_resp_release(&resp);
+	teardown_f();
+}
+
+/* A name that does not resolve fails at once, naming the endpoint. */
+static void
+unknown_host_fails_fast(void **state)
+{
+	struct pbi_http_conf	 conf;
+	struct pbi_http		*h;
+	struct fakeclock	 fc;
+	struct pbi_req		 req;
+	struct pbi_resp		 resp;
+	const struct pbi_err	*err;
+
+	(void)state;
+	memset(&fc, 0, sizeof(fc));
+	pbi_http_conf_init(&conf);
+	conf.now_ms = fc_now;
+	conf.sleep_ms = fc_sleep;
+	conf.hook_arg = &fc;
+	assert_null(pbi_http_new(&conf, &h));
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = "https://no-such-host.invalid/v1.0/myorg/groups";
+	err = pbi_http_do(h, &req, &resp);
+	assert_non_null(err);
+	assert_int_equal(err->code, PBI_ERR_NET);
+	assert_int_equal(resp.attempts, 1);
+	assert_int_equal(fc.nslept, 0);
+	assert_non_null(strstr(err->msg, "no-such-host.invalid does not "
+	    "resolve"));
+	pbi_resp_release(&resp);
+	pbi_http_free(h);
+}
+
+/* A refused connection is retried for a few seconds, not the deadline. */
+static void
+refused_connection_retried_briefly(void **state)
+{
+	struct pbi_http_conf	 conf;
+	struct pbi_http		*h;
+	struct fakeclock	 fc;
+	struct pbi_req		 req;
+	struct pbi_resp		 resp;
+	const struct pbi_err	*err;
+
+	(void)state;
+	memset(&fc, 0, sizeof(fc));
+	pbi_http_conf_init(&conf);
+	conf.now_ms = fc_now;
+	conf.sleep_ms = fc_sleep;
+	conf.hook_arg = &fc;
+	conf.max_attempts = 30;
+	conf.deadline_ms = 45000;
+	assert_null(pbi_http_new(&conf, &h));
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = "http://127.0.0.1:1/never";
+	err = pbi_http_do(h, &req, &resp);
+	assert_non_null(err);
+	assert_true(resp.attempts < 30);
+	assert_in_range(fc.now, 0, 3000 + 5000);
+	assert_non_null(strstr(err->msg, "cannot connect to endpoint "
+	    "127.0.0.1:1"));
+	pbi_resp_release(&resp);
+	pbi_http_free(h);
+}
+
 static void
 refused_connection_retried_even_for_post(void **state)
 {
@@ -525,6 +631,9 @@ main(void)
 		cmocka_unit_test(get_backs_off_on_5xx),
 		cmocka_unit_test(deadline_respected),
 		cmocka_unit_test(dropped_connection_retried_only_if_idempotent),
+		cmocka_unit_test(dead_reused_connection_never_resends_a_post),
+		cmocka_unit_test(unknown_host_fails_fast),
+		cmocka_unit_test(refused_connection_retried_briefly),
 		cmocka_unit_test(refused_connection_retried_even_for_post),
 		cmocka_unit_test(plain_http_refused_off_loopback),
 		cmocka_unit_test(trace_redacts_tokens_and_secrets),

@@ -142,7 +142,7 @@ journal_and_invariants(void **state)
 	err = pbi_err(PBI_ERR_HTTP, "cannot create");
 	((struct pbi_err *)err)->status = 409;
 	snprintf(((struct pbi_err *)err)->request_id, 96, "rid-9");
-	assert_null(pbi_ledger_done(l, id, "failed", NULL, err));
+	assert_null(pbi_ledger_done(l, id, "failed", NULL, NULL, err));
 	assert_null(pbi_ledger_log(l, NULL, 10, &log));
 	assert_int_equal(json_object_array_length(log), 1);
 	assert_string_equal(pj_str(json_object_array_get_idx(log, 0),
@@ -161,7 +161,7 @@ journal_and_invariants(void **state)
 	assert_true(yes);
 	err = pbi_err(PBI_ERR_HTTP, "taken");
 	((struct pbi_err *)err)->status = 409;
-	assert_null(pbi_ledger_done(l, id, "failed", NULL, err));
+	assert_null(pbi_ledger_done(l, id, "failed", NULL, NULL, err));
 	assert_null(pbi_ledger_journaled(l, "workspace.create", "cust-x", 0,
 	    &yes));
 	assert_false(yes);
@@ -458,7 +458,7 @@ writes_fail_on_a_full_ledger(void **state)
 	    &id);
 	assert_non_null(err);
 	assert_non_null(strstr(err->msg, "cannot journal a step"));
-	err = pbi_ledger_done(l, id, "ok", big, NULL);
+	err = pbi_ledger_done(l, id, "ok", big, NULL, NULL);
 	assert_non_null(err);
 	assert_non_null(strstr(err->msg, "cannot journal an outcome"));
 	err = pbi_ledger_note(l, id, big);

@@ -147,7 +147,7 @@ helper_and_schema(void **state)
 		assert_null(pbi_ledger_journaled(l, "workspace.create",
 		    "cust-", 1, &yes));
 		assert_true(yes);
-		assert_null(pbi_ledger_done(l, id, "ok", "w1", NULL));
+		assert_null(pbi_ledger_done(l, id, "ok", "w1", NULL, NULL));
 		assert_null(pbi_ledger_status(l, &st));
 		assert_int_equal(pj_int(pj_obj(st, "counts"), "journal", 0), 1);
 		assert_int_equal(pj_int(st, "openIntents", -1), 0);

@@ -13,7 +13,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <sys/resource.h>
+
 #include <cmocka.h>
+
+#include "core/util.h"
 
 #include "provision/provision.h"
 
@@ -293,6 +297,71 @@ pbix_check(void **state)
 	    "not a zip archive"));
 }
 
+/*
+ * check the sparse ZIP64 package mkpbix.py makes of size bytes of model
+ * (broken as corrupt says); *faults: the pages the check touched.
+ */
+static const struct pbi_err *
+zip64_check(const char *dir, uint64_t size, const char *corrupt,
+    long *faults)
+{
+	const struct pbi_err	*err;
+	const unsigned char	*m;
+	struct rusage		 a, b;
+	char			 cmd[1024], path[512];
+	size_t			 n;
+
+	snprintf(path, sizeof(path), "%s/big-%s.pbix", dir, corrupt);
+	snprintf(cmd, sizeof(cmd), "python3 tests/data/mkpbix.py --zip64 "
+	    "'%s' %llu %s", path, (unsigned long long)size, corrupt);
+	assert_int_equal(system(cmd), 0);
+	assert_null(pbi_map_file(path, (size_t)10 << 30, &m, &n, NULL));
+	getrusage(RUSAGE_SELF, &a);
+	err = pbi_pbix_check(path, m, n);
+	getrusage(RUSAGE_SELF, &b);
+	*faults = b.ru_minflt - a.ru_minflt + b.ru_majflt - a.ru_majflt;
+	pbi_unmap_file(m, n);
+	unlink(path);
+	return err;
+}
+
+static void
+pbix_zip64(void **state)
+{
+	static const struct {
+		const char	*corrupt;
+		const char	*why;
+	} bad[] = {
+		{ "record", "bad ZIP64 end of central directory record" },
+		{ "locator", "bad ZIP64 locator" },
+		{ "extra", "bad ZIP64 extra field" },
+		{ "count", "bad zip directory" },
+	};
+	const struct pbi_err	*err;
+	char			 dir[] = "/tmp/pbix64.XXXXXX";
+	long			 faults;
+	size_t			 i;
+
+	(void)state;
+	if (sizeof(size_t) < 8)
+		skip();		/* a 32-bit build cannot map 4.5 GiB */
+	assert_non_null(mkdtemp(dir));
+	/* 4.5 GiB of model: every offset after it needs ZIP64. */
+	err = zip64_check(dir, (uint64_t)9 << 29, "", &faults);
+	assert_null(err);
+	/* The end and the directory only: a few pages, not a million. */
+	assert_in_range(faults, 0, 64);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = zip64_check(dir, (uint64_t)9 << 29, bad[i].corrupt,
+		    &faults);
+		assert_non_null(err);
+		if (strstr(err->msg, bad[i].why) == NULL)
+			fail_msg("%s: %s", bad[i].corrupt, err->msg);
+		assert_in_range(faults, 0, 64);
+	}
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -302,6 +371,7 @@ main(void)
 		cmocka_unit_test(migrate_map),
 		cmocka_unit_test(migrate_connections),
 		cmocka_unit_test(pbix_check),
+		cmocka_unit_test(pbix_zip64),
 	};
 
 	return cmocka_run_group_tests_name("provision", tests, NULL, NULL);
