@@ -285,7 +285,7 @@ pbix_check(void **state)
 	assert_null(pbi_pbix_check("big.pbix", b, n));
 	b[n - 22 - 20 + 8] = 0xf0;
 	assert_non_null(strstr(pbi_pbix_check("big.pbix", b, n)->msg,
-	    "bad zip64"));
+	    "bad ZIP64"));
 	n = zip_with(b, bad, 1, 1);
 	assert_non_null(strstr(pbi_pbix_check("x.pbix", b, n)->msg,
 	    "not a .pbix package"));
