@@ -11,51 +11,67 @@
 
 #define HEX4	"[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]"
 #define GUID_GLOB HEX4 HEX4 "-" HEX4 "-" HEX4 "-" HEX4 "-" HEX4 HEX4 HEX4
+#define GUID_RE	"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-" \
+	"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+/* Every stored id the service gives as a GUID; the WHERE follows. */
+#define ID_NOT_GUID							\
+	"SELECT 'id-not-guid', kind || ' ''' || id || ''' is not a GUID " \
+	"(or is the dry-run placeholder): re-run the customer''s "	\
+	"onboarding after correcting it' FROM ("			\
+	"SELECT 'profile' AS kind, id FROM profiles UNION ALL "		\
+	"SELECT 'workspace', id FROM workspaces UNION ALL "		\
+	"SELECT 'workspace capacity', capacity_id FROM workspaces "	\
+	"WHERE capacity_id IS NOT NULL UNION ALL "			\
+	"SELECT 'report', id FROM reports UNION ALL "			\
+	"SELECT 'report dataset', dataset_id FROM reports "		\
+	"WHERE dataset_id IS NOT NULL UNION ALL "			\
+	"SELECT 'dataset', id FROM datasets) AS ids "
 
 /* Each invariant: a query whose rows are findings (columns check, detail). */
 static const struct {
 	const char	*severity;
 	const char	*sql;
+	const char	*pg;	/* PostgreSQL's, where it differs */
 } invariants[] = {
 	{ "error", "SELECT 'one-active-workspace', 'customer ''' || c.slug || "
 	  "''' has ' || count(*) || ' active workspaces' FROM workspaces w "
 	  "JOIN customers c ON c.id = w.customer_id WHERE w.state = 'active' "
-	  "GROUP BY w.customer_id, c.slug HAVING count(*) > 1" },
+	  "GROUP BY w.customer_id, c.slug HAVING count(*) > 1", NULL },
 	{ "error", "SELECT 'one-active-profile', 'customer ''' || c.slug || "
 	  "''' has ' || count(*) || ' active profiles' FROM profiles p "
 	  "JOIN customers c ON c.id = p.customer_id WHERE p.state = 'active' "
-	  "GROUP BY p.customer_id, c.slug HAVING count(*) > 1" },
+	  "GROUP BY p.customer_id, c.slug HAVING count(*) > 1", NULL },
 	{ "error", "SELECT 'workspace-profile-owner', 'workspace ' || w.id || "
 	  "' of customer ''' || cw.slug || ''' is tied to profile ' || p.id || "
 	  "' of customer ''' || cp.slug || '''' FROM workspaces w "
 	  "JOIN profiles p ON p.id = w.profile_id "
 	  "JOIN customers cw ON cw.id = w.customer_id "
 	  "JOIN customers cp ON cp.id = p.customer_id "
-	  "WHERE p.customer_id <> w.customer_id" },
+	  "WHERE p.customer_id <> w.customer_id", NULL },
 	{ "warning", "SELECT 'removed-customer-active', 'removed customer ''' "
 	  "|| c.slug || ''' still has active workspace ' || w.id || "
 	  "' (kept with --keep-workspace?)' "
 	  "FROM workspaces w JOIN customers c ON c.id = w.customer_id "
-	  "WHERE c.status = 'removed' AND w.state = 'active'" },
+	  "WHERE c.status = 'removed' AND w.state = 'active'", NULL },
 	{ "warning", "SELECT 'removed-customer-profile', 'removed customer ''' "
 	  "|| c.slug || ''' still has active profile ' || p.id || "
 	  "' (kept with --keep-workspace?)' "
 	  "FROM profiles p JOIN customers c ON c.id = p.customer_id "
-	  "WHERE c.status = 'removed' AND p.state = 'active'" },
+	  "WHERE c.status = 'removed' AND p.state = 'active'", NULL },
 	{ "error", "SELECT 'report-in-deleted-workspace', 'report ' || r.id || "
 	  "' (' || r.name || ') is in deleted workspace ' || w.id "
 	  "FROM reports r JOIN workspaces w ON w.id = r.workspace_id "
-	  "WHERE w.state = 'deleted'" },
+	  "WHERE w.state = 'deleted'", NULL },
 	{ "error", "SELECT 'migration-owner', 'migrated item ' || m.collection "
 	  "|| '/' || m.legacy_workspace_id || ' points at workspace ' || "
 	  "w.id || ' of another customer' FROM migrations_map m "
 	  "JOIN workspaces w ON w.id = m.workspace_id "
 	  "WHERE m.customer_id IS NOT NULL AND "
-	  "w.customer_id <> m.customer_id" },
+	  "w.customer_id <> m.customer_id", NULL },
 	{ "warning", "SELECT 'active-without-workspace', 'active customer ''' "
 	  "|| c.slug || ''' has no active workspace' FROM customers c "
 	  "WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
-	  "workspaces w WHERE w.customer_id = c.id AND w.state = 'active')" },
+	  "workspaces w WHERE w.customer_id = c.id AND w.state = 'active')", NULL },
 	/*
 	 * Two runs that imported one report name into one workspace at
 	 * the same time (a run lock bypassed, an older pbictl): the
@@ -72,29 +88,20 @@ static const struct {
 	  "substr(a.target, 1, length(a.target) - 16) AND b.result <> "
 	  "a.result AND b.started_at < coalesce(a.finished_at, b.started_at) "
 	  "WHERE a.step = 'report.import' AND a.state IN ('ok', 'adopted') "
-	  "AND b.state IN ('ok', 'adopted')" },
+	  "AND b.state IN ('ok', 'adopted')", NULL },
 	/*
 	 * Ids the service gives as GUIDs, stored as something else (an
 	 * older pbictl stored what it was answered) or as the dry-run
 	 * placeholder.
 	 */
-	{ "error", "SELECT 'id-not-guid', kind || ' ' || quote(id) || "
-	  "' is not a GUID (or is the dry-run placeholder): re-run the "
-	  "customer''s onboarding after correcting it' FROM ("
-	  "SELECT 'profile' AS kind, id FROM profiles UNION ALL "
-	  "SELECT 'workspace', id FROM workspaces UNION ALL "
-	  "SELECT 'workspace capacity', capacity_id FROM workspaces "
-	  "WHERE capacity_id IS NOT NULL UNION ALL "
-	  "SELECT 'report', id FROM reports UNION ALL "
-	  "SELECT 'report dataset', dataset_id FROM reports "
-	  "WHERE dataset_id IS NOT NULL UNION ALL "
-	  "SELECT 'dataset', id FROM datasets) "
-	  "WHERE NOT (id GLOB '" GUID_GLOB "') OR "
+	{ "error", ID_NOT_GUID "WHERE NOT (id GLOB '" GUID_GLOB "') OR "
+	  "id = '00000000-0000-0000-0000-000000000000'",
+	  ID_NOT_GUID "WHERE id !~ '^" GUID_RE "$' OR "
 	  "id = '00000000-0000-0000-0000-000000000000'" },
 	{ "warning", "SELECT 'open-intent', 'step ' || j.step || ' on ' || "
 	  "coalesce(j.target, '-') || ' started ' || j.started_at || "
 	  "' has no outcome (an interrupted run: re-run to reconcile)' "
-	  "FROM journal j WHERE j.state = 'intent'" },
+	  "FROM journal j WHERE j.state = 'intent'", NULL },
 };
 
 static void
@@ -167,7 +174,8 @@ versions:
 	}
 	for (i = 0; i < sizeof(invariants) / sizeof(invariants[0]); i++) {
 		if ((err = db_query(&q, l, "cannot verify the ledger",
-		    invariants[i].sql, "")) != NULL)
+		    invariants[i].pg != NULL ? db_sql(l, invariants[i].sql,
+		    invariants[i].pg) : invariants[i].sql, "")) != NULL)
 			goto done;
 		while (db_row(&q))
 			finding(a, invariants[i].severity, db_text(&q, 0),

@@ -34,7 +34,11 @@ sim_fault_applies(const struct req *r)
 	if (g.f.match_method[0] != '\0' &&
 	    strcasecmp(g.f.match_method, r->method) != 0)
 		return 0;
+	/* A prefix, or with a final '$' the whole path. */
 	n = strlen(g.f.match_prefix);
+	if (n > 0 && g.f.match_prefix[n - 1] == '$')
+		return strlen(r->rawpath) == n - 1 &&
+		    strncmp(r->rawpath, g.f.match_prefix, n - 1) == 0;
 	if (n > 0 && strncmp(r->rawpath, g.f.match_prefix, n) != 0)
 		return 0;
 	return 1;

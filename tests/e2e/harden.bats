@@ -206,7 +206,7 @@ answer_creates() {
 	unique_names 12
 	ledger_ids_match 12
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
-	sim_post /_sim/faults '{"p5xx": 0.4, "match": "POST /v1.0/myorg/groups"}' >/dev/null
+	sim_post /_sim/faults '{"p5xx": 0.4, "match": "POST /v1.0/myorg/groups$"}' >/dev/null
 	run --separate-stderr pbictl --jobs 1 onboard $(customers 24) --report "$T/pbix/sales.pbix" -o json
 	sim_post /_sim/faults '{"reset": true}' >/dev/null
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
