@@ -339,7 +339,8 @@ cmd_audit(struct pbi_cmdctx *ctx, int argc, char **argv)
 	}
 	o.customers = n > 0 ? names : NULL;
 	o.ncustomers = n;
-	o.jobs = ctx->jobs;
+	/* The audit reads: eight at a time unless told. */
+	o.jobs = ctx->jobs > 0 ? ctx->jobs : 8;
 	if ((err = cmd_setup(ctx)) != NULL || (err = cmd_prov(ctx, &p)) !=
 	    NULL) {
 		free(names);

@@ -18,6 +18,7 @@ struct pbi_cmdctx {
 	const char		*cloud;		/* --cloud, or NULL */
 	enum pbi_outfmt		 out;
 	int			 jobs;
+	long			 rate;		/* --rate, or 0 */
 	int			 dry_run;
 	int			 verbose;
 	int			 lock_wait;	/* --lock-wait seconds */

@@ -19,7 +19,7 @@
 #define PBICTL_SYNOPSIS							\
 	"usage: pbictl [--ledger FILE|URI] [--cloud NAME] "		\
 	"[-o table|json|junit] [--jobs N]\n"				\
-	"              [--lock-wait SECONDS] [--dry-run]\n"		\
+	"              [--rate N] [--lock-wait SECONDS] [--dry-run]\n"	\
 	"              [--client-secret-file FILE] [--device-code]\n"	\
 	"              [--assertion-alg PS256|RS256] [-v] [-q] [-hV] "	\
 	"command [args]\n"
@@ -33,6 +33,7 @@ static const struct option global_opts[] = {
 	{ "cloud",	required_argument, NULL, 'C' },
 	{ "output",	required_argument, NULL, 'o' },
 	{ "jobs",	required_argument, NULL, 'j' },
+	{ "rate",	required_argument, NULL, 'R' },
 	{ "dry-run",	no_argument,	   NULL, 'n' },
 	{ "client-secret-file", required_argument, NULL, 'S' },
 	{ "device-code", no_argument,	   NULL, 'D' },
@@ -263,6 +264,11 @@ global_opt(struct pbi_cmdctx *ctx, int ch, const char *arg)
 			return err;
 		else
 			ctx->lock_wait = (int)n;
+		break;
+	case 'R':
+		if ((err = cmd_posint("--rate", arg, 100000, &n)) != NULL)
+			return err;
+		ctx->rate = n;
 		break;
 	case 'n':
 		ctx->dry_run = 1;
@@ -497,6 +503,8 @@ make_svc(struct pbi_cmdctx *ctx)
 	ctx->auth.client_id = client;
 	err = pbi_svc_new(ctx->cloud ? ctx->cloud : cloud, &ctx->auth,
 	    ctx->verbose, ctx->dry_run, &ctx->svc);
+	if (err == NULL && ctx->rate > 0)
+		pbi_http_set_rate(ctx->svc->http, (double)ctx->rate);
 	ctx->auth.tenant = ctx->auth.client_id = NULL;
 done:
 	free(tenant);
@@ -560,7 +568,7 @@ main(int argc, char *argv[])
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.progname = "pbictl";
-	ctx.jobs = 8;
+	ctx.jobs = PBI_JOBS_AUTO;
 	ctx.lock_wait = 5;
 	while ((ch = getopt_long(argc, argv, "+" GLOBAL_SHORT "hV",
 	    global_opts, NULL)) != -1)

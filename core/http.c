@@ -16,7 +16,11 @@
 #include <openssl/crypto.h>
 
 #define POOL_MAX	64
-#define PAUSE_SLOTS	16
+#define PACE_SLOTS	16
+#define PACE_WINDOW_MS	1000	/* the pace learns once a second */
+#define PACE_MIN	0.5	/* requests a second, the lowest pace */
+/* Idle connections kept for reuse, shared by every thread (--jobs). */
+#define CONNS_MAX	64
 #define MAX_REDIRECTS	5
 #define BODY_MAX	((size_t)1 << 30)
 /* A refused connection is retried this long at most (ms), not 45 s. */
@@ -26,15 +30,25 @@ struct pbi_http {
 	struct pbi_http_conf	 conf;
 	CURLSH			*share;
 	pthread_mutex_t		 share_lock[CURL_LOCK_DATA_LAST];
-	pthread_mutex_t		 lock;		/* pool, pauses, trace */
+	pthread_mutex_t		 lock;		/* pool, pace, trace */
 	CURL			*pool[POOL_MAX];
 	size_t			 npool;
-	struct {
+	struct pace {
 		uint64_t	 key;
-		int64_t		 until_ms;
-	}			 pause[PAUSE_SLOTS];
+		int64_t		 used_ms;	/* for reuse of the slot */
+		double		 rate;		/* requests a second now */
+		double		 next_ms;	/* the next free slot */
+		int64_t		 win_ms;	/* this window's start */
+		int		 win_sent, win_429;
+		double		 noise;		/* 429 share pacing can't cut */
+		double		 cut_share;	/* share when last cut, or 0 */
+		double		 cut_from;	/* rate before that cut */
+	}			 pace[PACE_SLOTS];
 	char			*ca_bundle;
 	long			 sent;		/* attempts made, under lock */
+	long			 throttled;	/* answered 429, under lock */
+	long			 answered;	/* answers timed, under lock */
+	int64_t			 latency_ms;	/* their sum, under lock */
 };
 
 static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
@@ -101,6 +115,7 @@ pbi_http_conf_init(struct pbi_http_conf *c)
 	c->backoff_base_ms = 500;
 	c->backoff_cap_ms = 30000;
 	c->replication_ms = 60000;
+	c->rate = PBI_HTTP_RATE;
 	c->ca_bundle = getenv("PBICTL_CA_BUNDLE");
 	/* Empty counts as unset (pbictl-auth(1)). */
 	if (c->ca_bundle != NULL && *c->ca_bundle == '\0')
@@ -381,39 +396,162 @@ principal_key(const struct pbi_req *req)
 	return k;
 }
 
-/* How long this principal must still wait after a 429 elsewhere. */
-static int64_t
-pause_left(struct pbi_http *h, uint64_t key)
+/* The pace slot of key, taken over if need be.  Caller holds h->lock. */
+static struct pace *
+pace_slot(struct pbi_http *h, uint64_t key, int64_t now)
 {
-	int64_t	 now = clock_ms(h), left = 0;
+	struct pace	*p = NULL;
+	size_t		 i, at = 0;
+
+	for (i = 0; i < PACE_SLOTS; i++) {
+		if (h->pace[i].key == key && h->pace[i].used_ms != 0) {
+			p = &h->pace[i];
+			break;
+		}
+		if (h->pace[i].used_ms < h->pace[at].used_ms)
+			at = i;
+	}
+	if (p == NULL) {
+		p = &h->pace[at];
+		memset(p, 0, sizeof(*p));
+		p->key = key;
+		p->rate = h->conf.rate;
+		p->next_ms = (double)now;
+		p->win_ms = now;
+	}
+	p->used_ms = now > 0 ? now : 1;
+	return p;
+}
+
+/*
+ * Take the principal's next slot and wait for it, no later than
+ * deadline.  Slots are 1/rate apart; a bucket of a twentieth of a
+ * second's requests (at least one) may go at once.
+ */
+static void
+pace_wait(struct pbi_http *h, uint64_t key, int64_t deadline)
+{
+	struct pace	*p;
+	int64_t		 now = clock_ms(h), at;
+	double		 gap, slot;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->conf.rate <= 0) {
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	p = pace_slot(h, key, now);
+	gap = 1000.0 / p->rate;
+	slot = p->next_ms;
+	if (slot < (double)now - gap * (1.0 + p->rate / 20.0))
+		slot = (double)now - gap * (1.0 + p->rate / 20.0);
+	p->next_ms = slot + gap;
+	at = (int64_t)slot;
+	pthread_mutex_unlock(&h->lock);
+	if (at > deadline)
+		at = deadline;
+	if (at > now)
+		wait_ms(h, at - now);
+}
+
+/*
+ * Learn from an answer of the principal: throttled or not, and the
+ * Retry-After in ms (or -1).  Once a window is over: a share of 429s
+ * above the noise cuts the rate by a fifth and pauses the principal for
+ * retry_ms; if the next window shows the same share, the cut did
+ * nothing: the rate comes back and that share becomes the noise; a calm
+ * window raises the rate by a twentieth of the ceiling.
+ */
+static void
+pace_note(struct pbi_http *h, uint64_t key, int throttled, int64_t retry_ms)
+{
+	struct pace	*p;
+	int64_t		 now = clock_ms(h);
+	double		 share;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->conf.rate <= 0) {
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	p = pace_slot(h, key, now);
+	p->win_sent++;
+	p->win_429 += throttled != 0;
+	if (now - p->win_ms < PACE_WINDOW_MS && !(throttled &&
+	    p->win_429 >= 4 && p->win_429 * 2 > p->win_sent)) {
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	share = (double)p->win_429 / p->win_sent;
+	if (p->cut_share > 0 && share >= p->cut_share * 0.75 &&
+	    share > 0) {
+		/* Cutting did not help: these 429s are not the pace's. */
+		p->noise = share;
+		p->rate = p->cut_from;
+		p->cut_share = 0;
+	} else if (share > p->noise + 0.05 && p->win_429 >= 2) {
+		p->cut_share = share;
+		p->cut_from = p->rate;
+		p->rate *= 0.8;
+		if (p->rate < PACE_MIN)
+			p->rate = PACE_MIN;
+		if (retry_ms > 0 && p->next_ms < (double)(now + retry_ms))
+			p->next_ms = (double)(now + retry_ms);
+	} else {
+		p->cut_share = 0;
+		if (share <= p->noise + 0.02) {
+			p->rate += h->conf.rate / 20.0;
+			if (p->rate > h->conf.rate)
+				p->rate = h->conf.rate;
+		}
+	}
+	p->win_ms = now;
+	p->win_sent = p->win_429 = 0;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void
+pbi_http_set_rate(struct pbi_http *h, double rate)
+{
 	size_t	 i;
 
 	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < PAUSE_SLOTS; i++)
-		if (h->pause[i].key == key && h->pause[i].until_ms > now)
-			left = h->pause[i].until_ms - now;
+	h->conf.rate = rate > 0 ? rate : 0;
+	for (i = 0; i < PACE_SLOTS; i++)
+		h->pace[i].used_ms = 0;
 	pthread_mutex_unlock(&h->lock);
-	return left;
 }
 
-static void
-pause_set(struct pbi_http *h, uint64_t key, int64_t until)
+double
+pbi_http_rate(struct pbi_http *h, double *lowest)
 {
-	size_t	 i, at = 0;
+	double	 r;
+	size_t	 i;
 
 	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < PAUSE_SLOTS; i++) {
-		if (h->pause[i].key == key) {
-			at = i;
-			break;
-		}
-		if (h->pause[i].until_ms < h->pause[at].until_ms)
-			at = i;
+	r = h->conf.rate;
+	if (lowest != NULL) {
+		*lowest = r;
+		for (i = 0; i < PACE_SLOTS; i++)
+			if (h->pace[i].used_ms != 0 && h->pace[i].rate < *lowest)
+				*lowest = h->pace[i].rate;
 	}
-	h->pause[at].key = key;
-	if (h->pause[at].until_ms < until)
-		h->pause[at].until_ms = until;
 	pthread_mutex_unlock(&h->lock);
+	return r;
+}
+
+long
+pbi_http_throttled(struct pbi_http *h, double *latency)
+{
+	long	 n;
+
+	pthread_mutex_lock(&h->lock);
+	n = h->throttled;
+	if (latency != NULL)
+		*latency = h->answered > 0 ? (double)h->latency_ms /
+		    (double)h->answered : 0;
+	pthread_mutex_unlock(&h->lock);
+	return n;
 }
 
 /* Exponential backoff with full jitter for attempt n (1-based). */
@@ -547,6 +685,8 @@ attempt(struct pbi_http *h, CURL *c, const struct pbi_req *req,
 
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+	/* Keep enough idle connections for every job (default 5). */
+	curl_easy_setopt(c, CURLOPT_MAXCONNECTS, (long)CONNS_MAX);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -690,11 +830,7 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 	replic_end = start + h->conf.replication_ms;
 
 	for (n = 1;; n++) {
-		if ((left = pause_left(h, pkey)) > 0) {
-			if (clock_ms(h) + left > deadline)
-				left = deadline - clock_ms(h);
-			wait_ms(h, left);
-		}
+		pace_wait(h, pkey, deadline);
 		left = deadline - clock_ms(h);
 		if (left <= 0) {
 			err = pbi_err(PBI_ERR_DEADLINE, "%s: no answer within "
@@ -720,6 +856,15 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 		    left < h->conf.timeout_ms ? left : h->conf.timeout_ms,
 		    resp, cerr);
 		resp->attempts = n;
+		if (cc == CURLE_OK) {
+			pthread_mutex_lock(&h->lock);
+			h->answered++;
+			h->latency_ms += clock_ms(h) - t0;
+			h->throttled += resp->status == 429;
+			pthread_mutex_unlock(&h->lock);
+			if (resp->status != 429)
+				pace_note(h, pkey, 0, -1);
+		}
 		if (h->conf.verbose >= 1) {
 			if (cc != CURLE_OK)
 				trace(h, "< %s %s: %s (%lld ms)", req->method,
@@ -801,7 +946,7 @@ pbi_http_do(struct pbi_http *h, const struct pbi_req *req,
 					ra = h->conf.retry_after_cap_s;
 				wait = ra >= 0 ? ra * 1000 : backoff(h, n);
 				if (resp->status == 429)
-					pause_set(h, pkey, clock_ms(h) + wait);
+					pace_note(h, pkey, 1, wait);
 			} else if (resp->status >= 500 && idem) {
 				retry = 1;
 				wait = backoff(h, n);

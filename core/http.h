@@ -27,6 +27,9 @@ struct pbi_http_conf {
 	long	 backoff_base_ms;	/* default 500 ms */
 	long	 backoff_cap_ms;	/* default 30 s */
 	long	 replication_ms;	/* PBI_REQ_REPLICATION budget, 60 s */
+	double	 rate;			/* requests a second per principal,
+					   the pace's ceiling; 0: unpaced;
+					   default PBI_HTTP_RATE */
 	int	 verbose;		/* 1: calls, 2: and bodies */
 	FILE	*trace;			/* default stderr */
 	const char *ca_bundle;		/* default $PBICTL_CA_BUNDLE */
@@ -35,6 +38,15 @@ struct pbi_http_conf {
 	void	 (*sleep_ms)(void *, int64_t);
 	void	*hook_arg;
 };
+
+/*
+ * The default pace, requests a second per principal.  Power BI documents
+ * no rate for the calls outside its admin APIs (api-facts 3.10: their
+ * throttling exists but is undocumented), so pbictl starts here, at the
+ * per-principal limit pbictl's bench models, and learns a lower one from
+ * the 429 answers it gets.
+ */
+#define PBI_HTTP_RATE		100.0
 
 #define PBI_REQ_IDEMPOTENT	(1 << 0)  /* safe to repeat (PATCH ...) */
 #define PBI_REQ_SECRET		(1 << 1)  /* the answer holds a secret */
@@ -102,6 +114,23 @@ void			 pbi_http_mark(void);
 const char		*pbi_http_request_id(void);
 /* How many requests h has sent (every attempt counts), so far. */
 long			 pbi_http_sent(struct pbi_http *);
+
+/*
+ * The pace: every request of a principal (the credential it carries)
+ * takes a slot of that principal's token bucket, shared by all threads,
+ * refilled at a rate that starts at conf.rate.  A second whose share of
+ * 429 answers stands out lowers the rate by a fifth and pauses the
+ * principal for the Retry-After; when lowering did not lower the share
+ * (429s that come whatever the pace), the rate is restored and that
+ * share is taken as the noise to ignore; each calm second raises the
+ * rate by a twentieth of the ceiling, up to it.  A lone 429 only delays
+ * its own retry.
+ */
+void			 pbi_http_set_rate(struct pbi_http *, double rate);
+/* The ceiling (conf.rate), and the lowest rate any principal paces at. */
+double			 pbi_http_rate(struct pbi_http *, double *lowest);
+/* Requests answered 429 so far; and the mean latency in ms (or 0). */
+long			 pbi_http_throttled(struct pbi_http *, double *latency);
 
 /*
  * A JSON call: body (borrowed, may be NULL) is sent as JSON; a JSON

@@ -255,6 +255,15 @@ const struct pbi_err	*pbi_ledger_journaled(struct pbi_ledger *,
 			    int *yes);
 
 /*
+ * Has this ledger journalled any step on target for step and customer
+ * (0: tenant-wide), whatever its outcome?  *yes 1 if so.  A create
+ * never attempted needs no lookup before it.
+ */
+const struct pbi_err	*pbi_ledger_attempted(struct pbi_ledger *,
+			    int64_t customer_id, const char *step,
+			    const char *target, int *yes);
+
+/*
  * A re-run found what an interrupted one started: its open intents on
  * step and target become 'adopted' with result.
  */

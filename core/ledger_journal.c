@@ -113,6 +113,26 @@ pbi_ledger_journaled(struct pbi_ledger *l, const char *step,
 }
 
 const struct pbi_err *
+pbi_ledger_attempted(struct pbi_ledger *l, int64_t customer_id,
+    const char *step, const char *target, int *yes)
+{
+	const struct pbi_err	*err;
+	struct db_stmt		 q;
+
+	*yes = 0;
+	if ((err = db_query(&q, l, "cannot read the journal", db_sql(l,
+	    "SELECT 1 FROM journal WHERE step = ?1 AND target = ?2 AND "
+	    "customer_id IS ?3 LIMIT 1",
+	    "SELECT 1 FROM journal WHERE step = ?1 AND target = ?2 AND "
+	    "customer_id IS NOT DISTINCT FROM ?3 LIMIT 1"), "ssN", step, target,
+	    customer_id)) != NULL)
+		return err;
+	if (db_row(&q))
+		*yes = 1;
+	return db_done(&q);
+}
+
+const struct pbi_err *
 pbi_ledger_settle(struct pbi_ledger *l, const char *step, const char *target,
     const char *result)
 {

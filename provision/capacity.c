@@ -87,8 +87,9 @@ prov_step_capacity(struct pbi_prov *p, struct pbi_customer *c, const char *cap,
 {
 	const struct pbi_err	*err;
 	struct json_object	*st = NULL;
+	struct prov_poll	 pl;
 	const char		*s, *prof = prov_as_profile(p, c);
-	int64_t			 jid, end, wait = 250;
+	int64_t			 jid, end;
 
 	if (cap == NULL || cap[0] == '\0' ||
 	    strcasecmp(c->capacity_id, cap) == 0)
@@ -101,35 +102,39 @@ prov_step_capacity(struct pbi_prov *p, struct pbi_customer *c, const char *cap,
 	if ((err = pb_assign(p->svc, prof, c->workspace_id, cap)) != NULL ||
 	    p->dry_run)
 		goto done;
-	/* Asynchronous (api-facts 3.3): poll with backoff, to a deadline. */
+	/*
+	 * Asynchronous (api-facts 3.3): poll when assignments have been
+	 * taking, then with backoff, to a deadline.
+	 */
 	end = pbi_now_ms() + prov_env_ms("PBICTL_ASSIGN_TIMEOUT", 600);
+	prov_poll_begin(&pl, p, PROV_ASYNC_ASSIGN, 250, 1);
 	for (;;) {
 		json_object_put(st);
 		st = NULL;
+		prov_poll_wait(&pl, end);
 		if ((err = pb_assign_status(p->svc, prof, c->workspace_id,
 		    &st)) != NULL)
 			break;
 		s = pj_str(st, "status");
 		if (s != NULL && strcmp(s, "CompletedSuccessfully") == 0 &&
 		    (pj_str(st, "capacityId") == NULL ||
-		    strcasecmp(pj_str(st, "capacityId"), cap) == 0))
+		    strcasecmp(pj_str(st, "capacityId"), cap) == 0)) {
+			prov_poll_seen(&pl, 1);
 			break;
+		}
 		if (s != NULL && strcmp(s, "AssignmentFailed") == 0) {
 			err = pbi_err(PBI_ERR_HTTP, "the assignment failed "
 			    "(activity %s)", pj_str(st, "activityId") ?
 			    pj_str(st, "activityId") : "-");
 			break;
 		}
-		if (pbi_now_ms() + wait > end) {
+		if (prov_poll_seen(&pl, 0) > end) {
 			err = pbi_err(PBI_ERR_DEADLINE, "the assignment is "
 			    "still %s after %lld s; re-run to resume",
 			    s ? s : "pending", (long long)prov_env_ms(
 			    "PBICTL_ASSIGN_TIMEOUT", 600) / 1000);
 			break;
 		}
-		pbi_sleep_ms(wait);
-		if (wait < 5000)
-			wait = wait * 3 / 2;
 	}
 done:
 	json_object_put(st);

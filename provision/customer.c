@@ -73,7 +73,7 @@ step_profile(struct pbi_prov *p, struct pbi_customer *c, const char *name,
 	char			 what[300];
 	const struct prov_object o = { .what = what,
 	    .step = "profile.create", .target = name, .customer = c->id,
-	    .flags = PROV_GUID, .resends = CREATE_RESENDS,
+	    .flags = PROV_GUID | PROV_UNIQUE, .resends = CREATE_RESENDS,
 	    .find = find_profile, .create = create_profile, .arg = name };
 
 	if (c->profile_id[0] != '\0')
@@ -131,7 +131,7 @@ step_workspace(struct pbi_prov *p, struct pbi_customer *c, const char *name,
 	char			 what[300];
 	const struct prov_object o = { .what = what,
 	    .step = "workspace.create", .target = name, .customer = c->id,
-	    .flags = PROV_GUID, .resends = CREATE_RESENDS,
+	    .flags = PROV_GUID | PROV_UNIQUE, .resends = CREATE_RESENDS,
 	    .find = find_workspace, .create = create_workspace, .arg = &k };
 
 	if (c->workspace_id[0] != '\0')

@@ -26,7 +26,47 @@ struct each {
 	size_t				 done;
 	size_t				 failed;
 	int				 tty;
+	/* For PBI_JOBS_AUTO: the threads, and what the done ones took. */
+	int				 autojobs;
+	pthread_t			 th[PBI_JOBS_MAX];
+	int				 started;
+	long				 sent0;	/* requests before */
+	int64_t				 busy_ms; /* customers' time */
 };
+
+static void	*worker(void *);
+
+/*
+ * More threads, if the budget can feed them (pbi_each_customer).  Caller
+ * holds e->lock.
+ */
+static void
+grow(struct each *e)
+{
+	struct pbi_http	*h = e->p->svc ? e->p->svc->http : NULL;
+	double		 rate, per, secs, want;
+	size_t		 running;
+
+	if (!e->autojobs || h == NULL || e->done == 0 ||
+	    e->started >= PBI_JOBS_MAX)
+		return;
+	pbi_http_rate(h, &rate);
+	running = e->next > e->done ? e->next - e->done : 0;
+	/* Requests of the customers in flight count as half done. */
+	per = (double)(pbi_http_sent(h) - e->sent0) /
+	    ((double)e->done + (double)running / 2);
+	secs = (double)e->busy_ms / 1000.0 / (double)e->done;
+	if (rate <= 0 || per <= 0)
+		want = PBI_JOBS_MAX;
+	else
+		want = (double)(long)(1.25 * rate * secs / per) + 1;
+	while (e->started < want && e->started < PBI_JOBS_MAX &&
+	    (size_t)e->started < e->n && e->next < e->n) {
+		if (pthread_create(&e->th[e->started], NULL, worker, e) != 0)
+			break;
+		e->started++;
+	}
+}
 
 static void
 progress(struct each *e, const char *slug)
@@ -93,6 +133,7 @@ worker(void *arg)
 	struct json_object	*r;
 	char			 msg[2048];
 	size_t			 i;
+	int64_t			 t0;
 
 	for (;;) {
 		pthread_mutex_lock(&e->lock);
@@ -101,6 +142,7 @@ worker(void *arg)
 		if (i >= e->n)
 			break;
 		r = e->res[i];
+		t0 = pbi_now_ms();
 		err = locked(e, e->slugs[i], r);
 		pj_add_str(r, "status", err ? "failed" : "ok");
 		if (err != NULL) {
@@ -112,7 +154,9 @@ worker(void *arg)
 		pthread_mutex_lock(&e->lock);
 		e->done++;
 		e->failed += err != NULL;
+		e->busy_ms += pbi_now_ms() - t0;
 		progress(e, e->slugs[i]);
+		grow(e);
 		pthread_mutex_unlock(&e->lock);
 	}
 	return NULL;
@@ -123,47 +167,63 @@ pbi_each_customer(struct pbi_prov *p, const char *const *slugs, size_t n,
     int jobs, pbi_cust_fn fn, const struct pbi_cust_opts *o,
     const char *what, struct json_object **out, size_t *failed)
 {
-	struct each	 e;
-	pthread_t	*th = NULL;
+	struct each	*ep;
 	size_t		 i;
-	int		 started = 0, t;
+	int		 t;
 
 	*out = NULL;
 	*failed = 0;
-	memset(&e, 0, sizeof(e));
-	e.p = p;
-	e.slugs = slugs;
-	e.n = n;
-	e.fn = fn;
-	e.o = o;
-	e.what = what;
-	e.tty = isatty(STDERR_FILENO);
-	if ((e.res = calloc(n ? n : 1, sizeof(*e.res))) == NULL)
+	/* Big (the threads), and the threads' own: not on this stack. */
+	if ((ep = calloc(1, sizeof(*ep))) == NULL)
 		return pbi_err(PBI_ERR_NOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		e.res[i] = json_object_new_object();
-		pj_add_str(e.res[i], "customer", slugs[i]);
+	ep->p = p;
+	ep->slugs = slugs;
+	ep->n = n;
+	ep->fn = fn;
+	ep->o = o;
+	ep->what = what;
+	ep->tty = isatty(STDERR_FILENO);
+	if ((ep->res = calloc(n ? n : 1, sizeof(*ep->res))) == NULL) {
+		free(ep);
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
 	}
-	pthread_mutex_init(&e.lock, NULL);
-	if (jobs < 1)
-		jobs = 1;
+	for (i = 0; i < n; i++) {
+		ep->res[i] = json_object_new_object();
+		pj_add_str(ep->res[i], "customer", slugs[i]);
+	}
+	pthread_mutex_init(&ep->lock, NULL);
+	if (jobs <= PBI_JOBS_AUTO) {
+		ep->autojobs = 1;
+		jobs = PBI_JOBS_START;
+		ep->sent0 = p->svc ? pbi_http_sent(p->svc->http) : 0;
+	}
+	if (jobs > PBI_JOBS_MAX)
+		jobs = PBI_JOBS_MAX;
 	if ((size_t)jobs > n)
 		jobs = (int)(n ? n : 1);
-	if (jobs > 1 && (th = calloc((size_t)jobs, sizeof(*th))) != NULL)
-		for (t = 0; t < jobs; t++)
-			if (pthread_create(&th[started], NULL, worker, &e) ==
-			    0)
-				started++;
-	if (started == 0)
-		worker(&e);
-	for (t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
-	free(th);
-	pthread_mutex_destroy(&e.lock);
+	pthread_mutex_lock(&ep->lock);
+	for (t = 0; jobs > 1 && t < jobs; t++)
+		if (pthread_create(&ep->th[ep->started], NULL, worker, ep) == 0)
+			ep->started++;
+	pthread_mutex_unlock(&ep->lock);
+	if (ep->started == 0)
+		worker(ep);
+	/* grow() adds threads while these run; started only grows. */
+	for (t = 0;; t++) {
+		pthread_mutex_lock(&ep->lock);
+		if (t >= ep->started) {
+			pthread_mutex_unlock(&ep->lock);
+			break;
+		}
+		pthread_mutex_unlock(&ep->lock);
+		pthread_join(ep->th[t], NULL);
+	}
+	pthread_mutex_destroy(&ep->lock);
 	*out = json_object_new_array();
 	for (i = 0; i < n; i++)
-		json_object_array_add(*out, e.res[i]);
-	free(e.res);
-	*failed = e.failed;
+		json_object_array_add(*out, ep->res[i]);
+	free(ep->res);
+	*failed = ep->failed;
+	free(ep);
 	return NULL;
 }

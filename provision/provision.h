@@ -47,6 +47,8 @@ struct pbi_prov {
 	char			 capacity[40];	/* the default, or "" */
 	struct json_object	*capacities;	/* cached list */
 	void			*lock;		/* for the cache */
+	/* poll.c: how long each kind of wait takes, this run (ms). */
+	int64_t			 async_ms[2];
 };
 
 void			 pbi_prov_init(struct pbi_prov *, struct pbi_svc *,
@@ -170,8 +172,14 @@ const struct pbi_err	*pbi_customer_remove(struct pbi_prov *,
  * Run fn for each of the n slugs on jobs threads.  *out receives one
  * result object per slug, in order ({customer, status, error, ...});
  * *failed the number that failed.  Progress goes to stderr when it is a
- * terminal.
+ * terminal.  jobs 0 (PBI_JOBS_AUTO) chooses: PBI_JOBS_START threads at
+ * first, then, each time a customer is done, as many as the rate budget
+ * can feed, ceil(1.25 x rate x seconds per customer / requests per
+ * customer) as measured so far, at most PBI_JOBS_MAX.
  */
+#define PBI_JOBS_AUTO	0
+#define PBI_JOBS_START	4
+#define PBI_JOBS_MAX	64
 typedef const struct pbi_err *(*pbi_cust_fn)(struct pbi_prov *,
     const char *, const struct pbi_cust_opts *, struct json_object *);
 const struct pbi_err	*pbi_each_customer(struct pbi_prov *,

@@ -54,24 +54,33 @@ pbi_report_file_release(struct pbi_report_file *f)
 	f->data = NULL;
 }
 
-/* Wait for an import to end; *imp receives its last state. */
+/*
+ * Wait for an import to end, fresh when this call just started it (the
+ * first poll then goes when imports have been taking); *imp receives
+ * its last state.
+ */
 static const struct pbi_err *
 poll_import(struct pbi_prov *p, const char *prof, const char *ws,
-    const char *id, struct json_object **imp)
+    const char *id, int fresh, struct json_object **imp)
 {
 	const struct pbi_err	*err = NULL;
+	struct prov_poll	 pl;
 	const char		*s;
-	int64_t			 end, wait = 200;
+	int64_t			 end;
 
 	end = pbi_now_ms() + prov_env_ms("PBICTL_IMPORT_TIMEOUT", 900);
+	prov_poll_begin(&pl, p, PROV_ASYNC_IMPORT, 200, fresh);
 	for (;;) {
 		json_object_put(*imp);
 		*imp = NULL;
+		prov_poll_wait(&pl, end);
 		if ((err = pb_import_get(p->svc, prof, ws, id, imp)) != NULL)
 			return err;
 		s = pj_str(*imp, "importState");
-		if (s != NULL && strcmp(s, "Succeeded") == 0)
+		if (s != NULL && strcmp(s, "Succeeded") == 0) {
+			prov_poll_seen(&pl, 1);
 			return NULL;
+		}
 		if (s != NULL && strcmp(s, "Failed") == 0) {
 			struct pbi_err	*e = pbi_err_slot();
 
@@ -86,12 +95,9 @@ poll_import(struct pbi_prov *p, const char *prof, const char *ws,
 			    "error.message") : "", sizeof(e->svc_msg));
 			return e;
 		}
-		if (pbi_now_ms() + wait > end)
+		if (prov_poll_seen(&pl, 0) > end)
 			return pbi_err(PBI_ERR_DEADLINE, "import %s is still "
 			    "%s; re-run to resume", id, s ? s : "pending");
-		pbi_sleep_ms(wait);
-		if (wait < 5000)
-			wait = wait * 3 / 2;
 	}
 }
 
@@ -292,7 +298,7 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	char			 sha[65], target[512], note[128];
 	int64_t			 jid = 0, open = 0;
 	size_t			 i;
-	int			 have, earlier, adopted = 0;
+	int			 have, earlier, adopted = 0, resumed = 0;
 
 	item = json_object_new_object();
 	json_object_array_add(reports, item);
@@ -320,7 +326,8 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	    &open, note, sizeof(note))) != NULL)
 		return err;
 	if (open != 0 && strncmp(note, "import:", 7) == 0 && !p->dry_run) {
-		err = poll_import(p, prof, c->workspace_id, note + 7, &imp);
+		err = poll_import(p, prof, c->workspace_id, note + 7, 0,
+		    &imp);
 		if (err == NULL) {
 			started = json_object_new_object();
 			pj_add_str(started, "id", note + 7);
@@ -349,7 +356,7 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 			    "Publishing") != 0)
 				continue;
 			err = poll_import(p, prof, c->workspace_id,
-			    pj_str(x, "id"), &imp);
+			    pj_str(x, "id"), 0, &imp);
 			json_object_put(imp);
 			imp = NULL;
 			if (err != NULL && err->code != PBI_ERR_HTTP)
@@ -376,6 +383,7 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 		 * report (CreateOrOverwrite).
 		 */
 		pbi_err_copy(&saved, err);
+		resumed = 1;		/* started when, is unknown */
 		if ((err = new_import(p, prof, c->workspace_id, f->name, before,
 		    &started)) == NULL && started == NULL)
 			err = send_package(p, prof, c->workspace_id, f,
@@ -398,7 +406,7 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 		    "id");
 	if (err == NULL)
 		err = poll_import(p, prof, c->workspace_id,
-		    pj_str(started, "id"), &imp);
+		    pj_str(started, "id"), !resumed, &imp);
 imported:
 	if (err == NULL) {
 		rid = pj_str(pj_idx(pj_arr(imp, "reports"),

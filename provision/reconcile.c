@@ -122,11 +122,21 @@ prov_reconcile(struct pbi_prov *p, const struct prov_object *o,
 	struct json_object	*obj = NULL;
 	prov_lookup_fn		 lookup = o->lookup ? o->lookup : o->find;
 	int64_t			 jid = 0;
-	int			 earlier = 0, maybe = 0, sends = 0;
+	int			 earlier = 0, maybe = 0, sends = 0, tried = 1;
 
 	*out = NULL;
 	*how = PROV_CREATED;
-	if (o->find != NULL) {
+	/*
+	 * A unique key this ledger never tried needs no lookup first: if
+	 * it exists, the create's 409 says so, and the lookup after it
+	 * applies the same rule.  A dry run sends no create, so it looks.
+	 */
+	if ((o->flags & PROV_UNIQUE) && !(o->flags & PROV_ADOPT_ANY) &&
+	    p->ledger != NULL && !p->dry_run && o->find != NULL &&
+	    (err = pbi_ledger_attempted(p->ledger, o->customer, o->step,
+	    o->target, &tried)) != NULL)
+		return err;
+	if (o->find != NULL && tried) {
 		if ((err = o->find(p, o->arg, &obj)) != NULL)
 			return err;
 		if (obj != NULL)
@@ -172,9 +182,10 @@ prov_reconcile(struct pbi_prov *p, const struct prov_object *o,
 			 * someone else.  The 409 stays in the journal, no
 			 * evidence of ownership.
 			 */
-			err = pbi_err_ctx(pbi_err_restore(&saved), "it "
-			    "appeared meanwhile, and this ledger did not "
-			    "create it: someone else's, not adopted");
+			err = pbi_err_ctx(pbi_err_restore(&saved), "it %s, "
+			    "and this ledger did not create it: someone "
+			    "else's, not adopted", tried ? "appeared "
+			    "meanwhile" : "exists");
 			goto fail;
 		}
 		if (obj != NULL) {

@@ -31,6 +31,13 @@ typedef const struct pbi_err *(*prov_create_fn)(struct pbi_prov *,
 #define PROV_LAGGED	(1 << 1)
 /* The object's id is a GUID (Power BI ids, Graph object ids). */
 #define PROV_GUID	(1 << 2)
+/*
+ * The service refuses a second object of the key with 409 (profile and
+ * workspace names, api-facts 3.1): when the journal shows no earlier
+ * attempt on it, the create is sent without a lookup first, and a 409
+ * is looked up and judged by the adoption rule instead.
+ */
+#define PROV_UNIQUE	(1 << 3)
 
 /* One object to reconcile: the parts that differ between objects. */
 struct prov_object {
@@ -47,8 +54,10 @@ struct prov_object {
 	 * re-send cannot duplicate.  0 for a name that is not unique.
 	 */
 	int		 resends;
-	prov_lookup_fn	 find;		/* before creating; NULL: the
-					   caller looked and found none */
+	prov_lookup_fn	 find;		/* before creating (skipped for a
+					   PROV_UNIQUE key never tried);
+					   NULL: the caller looked and
+					   found none */
 	prov_lookup_fn	 lookup;	/* after a failed create; NULL:
 					   find */
 	prov_create_fn	 create;

@@ -21,6 +21,48 @@ const char		*prov_as_profile(const struct pbi_prov *,
 /* $name as seconds (def_s when unset or empty), in milliseconds. */
 int64_t			 prov_env_ms(const char *name, int64_t def_s);
 
+/*
+ * Polling an asynchronous operation (poll.c): the first poll of one just
+ * started goes when the operations of its kind this run took so far
+ * were done (the running estimate all jobs share; an import's goes
+ * second, after one at once, since an import shows Publishing to at
+ * least one poll, api-facts 6 item 1); the later ones, and
+ * every poll of an operation found under way, on the ladder polls always
+ * kept: base, then half as much again each time, up to 5 s.  The
+ * estimate learns from each operation: seen done at the first poll, it
+ * is brought a hundredth earlier; not yet done, it is put off by 15 %,
+ * never past when it was seen done.
+ */
+enum prov_async {
+	PROV_ASYNC_ASSIGN,	/* capacity assignment */
+	PROV_ASYNC_IMPORT	/* an import */
+};
+struct prov_poll {
+	struct pbi_prov	*p;
+	enum prov_async	 kind;
+	int		 fresh;		/* started by this call */
+	int		 polls;		/* sent so far */
+	int64_t		 start;		/* when it was started (ms) */
+	int64_t		 due;		/* when the next poll goes */
+	int64_t		 step;		/* the ladder's next interval */
+	int64_t		 first;		/* first poll's delay, or -1 */
+	int64_t		 pending;	/* last pending poll's delay */
+	int64_t		 sent;		/* this poll's delay */
+	int64_t		 est;		/* the estimate, 0: none */
+	int		 lead;		/* polls that go before it */
+};
+/* Begin polling: fresh when the operation was started just now. */
+void			 prov_poll_begin(struct prov_poll *,
+			    struct pbi_prov *, enum prov_async kind,
+			    int64_t base_ms, int fresh);
+/* Wait until the next poll is due (never past end, absolute ms). */
+void			 prov_poll_wait(struct prov_poll *, int64_t end);
+/*
+ * The poll's answer: done or not.  Returns when the next poll is due
+ * (absolute ms) when not done.
+ */
+int64_t			 prov_poll_seen(struct prov_poll *, int done);
+
 /* Assign c's workspace to cap (NULL: none) and wait for it to finish. */
 const struct pbi_err	*prov_step_capacity(struct pbi_prov *,
 			    struct pbi_customer *c, const char *cap,

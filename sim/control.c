@@ -21,8 +21,16 @@ sim_control_route(struct req *r)
 	size_t			 since = 0;
 	char			 ts[40];
 
+	long			 opened, open;
+
 	if (strcmp(name, "state") == 0 && strcmp(r->method, "GET") == 0) {
-		sim_reply_json(r, 200, sim_pub(g.state, 2));
+		o = sim_pub(g.state, 2);
+		sim_server_conns(&opened, &open, 0);
+		b = json_object_new_object();
+		pj_add_int(b, "opened", opened);
+		pj_add_int(b, "open", open);
+		pj_add(o, "_connections", b);
+		sim_reply_json(r, 200, o);
 	} else if (strcmp(name, "requests") == 0 &&
 	    strcmp(r->method, "GET") == 0) {
 		if (sim_q(r, "since") != NULL)
@@ -66,6 +74,7 @@ sim_control_route(struct req *r)
 		g.clock_off_ms = 0;
 		g.f = g.f0;
 		sim_faults_reset_limits();
+		sim_server_conns(&opened, &open, 1);
 		sim_reply_empty(r, 204);
 	} else if (strcmp(name, "embed") == 0 &&
 	    strcmp(r->method, "POST") == 0) {

@@ -134,6 +134,37 @@ done_cb(void *cls, struct MHD_Connection *c, void **cc,
 	*cc = NULL;
 }
 
+/* Connections accepted since start or the last reset, and open now. */
+static pthread_mutex_t	 c_mu = PTHREAD_MUTEX_INITIALIZER;
+static long		 c_opened, c_open;
+
+static void
+conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	(void)c;
+	(void)socket_context;
+	pthread_mutex_lock(&c_mu);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		c_opened++;
+		c_open++;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c_open > 0)
+		c_open--;
+	pthread_mutex_unlock(&c_mu);
+}
+
+void
+sim_server_conns(long *opened, long *open, int reset)
+{
+	pthread_mutex_lock(&c_mu);
+	*opened = c_opened;
+	*open = c_open;
+	if (reset)
+		c_opened = 0;
+	pthread_mutex_unlock(&c_mu);
+}
+
 static int64_t
 mono_ms(void)
 {
@@ -434,6 +465,7 @@ sim_server_start(struct sockaddr_in *sin, const char *certmem,
 		    MHD_OPTION_THREAD_POOL_SIZE, 2,
 		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
 		    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
 		    MHD_OPTION_CONNECTION_TIMEOUT, 60,
 		    MHD_OPTION_CONNECTION_LIMIT, 1000,
 		    MHD_OPTION_HTTPS_MEM_CERT, certmem,
@@ -445,6 +477,7 @@ sim_server_start(struct sockaddr_in *sin, const char *certmem,
 		    MHD_OPTION_THREAD_POOL_SIZE, 2,
 		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
 		    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
 		    MHD_OPTION_CONNECTION_TIMEOUT, 60,
 		    MHD_OPTION_CONNECTION_LIMIT, 1000,
 		    MHD_OPTION_END);

@@ -266,6 +266,11 @@ struct sockaddr_in;
 struct MHD_Daemon *sim_server_start(struct sockaddr_in *, const char *cert,
 		    const char *key);
 void		 sim_server_stop(struct MHD_Daemon *);
+/*
+ * Connections accepted since start or the last reset (cleared if reset),
+ * and those open now.
+ */
+void		 sim_server_conns(long *opened, long *open, int reset);
 
 /* directory.c */
 struct json_object *sim_dir_sp_new(const char *appid, const char *name,

@@ -521,7 +521,7 @@ delete_workspace() {
 @test "reading verbs work while an onboarding holds the run lock" {
 	sqlite_only
 	# Slow enough that the onboarding outlasts the reads below.
-	sim_start --import-seconds 2 --assign-seconds 0.2 --latency 250
+	sim_start --import-seconds 5 --assign-seconds 0.2 --latency 250
 	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
 	pbictl -q onboard early >/dev/null
 	"$PBICTL" -q onboard acme beta gamma --report "$T/pbix/sales.pbix" >/dev/null 2>&1 &

@@ -345,6 +345,69 @@ a_409_alone_is_no_evidence(void **state)
 	json_object_put(obj);
 }
 
+/*
+ * A unique key never tried: the create goes without a lookup first; a
+ * 500 on it is looked up (and sent again only when proven absent); an
+ * object of the key made by someone else answers 409, is looked up and
+ * refused; once tried, a re-run looks first.
+ */
+static void
+a_unique_key_never_tried_is_created_without_a_lookup(void **state)
+{
+	struct state		*s = *state;
+	struct json_object	*obj = NULL;
+	const struct pbi_err	*err;
+	enum prov_how		 how;
+	char			 j[256];
+	const char		*none[] = { "", NULL };
+	const char		*theirs[] = { "{\"id\":\"" G1 "\"}", NULL };
+	const char		*ok[] = { "{\"id\":\"" G2 "\"}", NULL };
+	const char		*e500[] = { "!500", "{\"id\":\"" G2 "\"}",
+	    NULL };
+	const char		*e409[] = { "!409", NULL };
+
+	s->o.flags |= PROV_UNIQUE;
+	script(&s->f, none, ok);
+	assert_null(prov_reconcile(&s->p, &s->o, &obj, &how));
+	assert_int_equal(how, PROV_CREATED);
+	assert_int_equal(s->f.found, 0);
+	assert_int_equal(s->f.created, 1);
+	json_object_put(obj);
+	/* Tried now: the same key is looked up first, and adopted. */
+	script(&s->f, ok, ok);
+	assert_null(prov_reconcile(&s->p, &s->o, &obj, &how));
+	assert_int_equal(how, PROV_FOUND);
+	assert_int_equal(s->f.found, 1);
+	assert_int_equal(s->f.created, 0);
+	json_object_put(obj);
+
+	/* A 500 on a first create: looked up, absent, sent again. */
+	s->o.target = "cust-500";
+	script(&s->f, none, e500);
+	assert_null(prov_reconcile(&s->p, &s->o, &obj, &how));
+	assert_int_equal(how, PROV_CREATED);
+	assert_int_equal(s->f.found, 1);
+	assert_int_equal(s->f.created, 2);
+	json_object_put(obj);
+
+	/* Someone else's: 409, looked up, refused; nothing adopted. */
+	s->o.target = "cust-theirs";
+	script(&s->f, theirs, e409);
+	err = prov_reconcile(&s->p, &s->o, &obj, &how);
+	assert_non_null(err);
+	assert_null(obj);
+	assert_int_equal(err->status, 409);
+	assert_non_null(strstr(err->msg, "someone else's"));
+	assert_int_equal(s->f.found, 1);
+	assert_int_equal(s->f.created, 1);
+	/* Its re-run looks first and still refuses, sending no create. */
+	script(&s->f, theirs, e409);
+	assert_non_null(prov_reconcile(&s->p, &s->o, &obj, &how));
+	assert_int_equal(s->f.found, 1);
+	assert_int_equal(s->f.created, 0);
+	assert_string_equal(journal(s, j, sizeof(j)), "ok,ok,failed");
+}
+
 static void
 a_dry_run_creates_nothing(void **state)
 {
@@ -445,10 +508,9 @@ onboard_survives_answers_without_an_id(void **state)
 {
 	static const struct ts_resp script_[] = {
 		TOKEN,
-		NONE,					/* profile? */
+		/* A new customer: no lookup before the creates. */
 		{ 200, NULL, "{}", 0 },			/* POST /profiles */
 		PROFILE,				/* did it land? */
-		NONE,					/* workspace? */
 		{ 200, NULL, "{\"id\":42}", 0 },	/* POST /groups */
 		GROUP,					/* did it land? */
 	};
@@ -463,6 +525,9 @@ onboard_survives_answers_without_an_id(void **state)
 	assert_string_equal(c.workspace_id, G2);
 	assert_int_equal(sent(&ts, "POST", "/v1.0/myorg/profiles"), 1);
 	assert_int_equal(sent(&ts, "POST", "/v1.0/myorg/groups"), 1);
+	/* One lookup each, after the answer without an id. */
+	assert_int_equal(sent(&ts, "GET", "/v1.0/myorg/profiles"), 1);
+	assert_int_equal(sent(&ts, "GET", "/v1.0/myorg/groups"), 1);
 }
 
 static void
@@ -470,10 +535,8 @@ onboard_never_stores_an_empty_answer(void **state)
 {
 	static const struct ts_resp script_[] = {
 		TOKEN,
-		NONE,
 		{ 200, NULL, NULL, 0 },			/* POST /profiles */
 		PROFILE,
-		NONE,
 		{ 201, NULL, NULL, 0 },			/* POST /groups */
 		GROUP,
 	};
@@ -493,11 +556,9 @@ onboard_resends_a_create_that_did_not_land(void **state)
 {
 	static const struct ts_resp script_[] = {
 		TOKEN,
-		NONE,
 		{ 500, NULL, "{\"error\":{\"code\":\"X\"}}", 0 },
 		NONE,					/* not created */
 		{ 200, NULL, "{\"id\":\"" G1 "\"}", 0 },	/* again */
-		NONE,
 		{ 502, NULL, NULL, 0 },			/* POST /groups */
 		NONE,					/* not created */
 		{ 200, NULL, "{\"id\":\"" G2 "\"}", 0 },	/* again */
@@ -514,6 +575,9 @@ onboard_resends_a_create_that_did_not_land(void **state)
 	assert_string_equal(c.workspace_id, G2);
 	assert_int_equal(sent(&ts, "POST", "/v1.0/myorg/profiles"), 2);
 	assert_int_equal(sent(&ts, "POST", "/v1.0/myorg/groups"), 2);
+	/* The lookup after each 5xx, none before the first create. */
+	assert_int_equal(sent(&ts, "GET", "/v1.0/myorg/profiles"), 1);
+	assert_int_equal(sent(&ts, "GET", "/v1.0/myorg/groups"), 1);
 }
 
 int
@@ -526,6 +590,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    a_500_proven_absent_is_sent_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    a_unique_key_never_tried_is_created_without_a_lookup,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(ids_from_lookups_are_checked,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
