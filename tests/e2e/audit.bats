@@ -353,7 +353,7 @@ tenant() {
 	[ "$(jq -c '[.findings[] | [.rule, .severity, .customer]]' <<<"$output")" = \
 	    '[["probe-cross-read","critical","a"],["probe-cross-token","critical","a"],["profile-cross-customer","critical","a"]]' ]
 	# The token itself is never shown or kept.
-	! grep -q '"token"' <<<"$output" || false
+	if grep -q '"token"' <<<"$output"; then false; fi
 }
 
 @test "auto mode: admin when allowed, else workspace, and says why" {
@@ -513,7 +513,7 @@ PY
 	run pbictl audit --report "$T/audit.html"
 	[ "$status" -eq 1 ]
 	# Nothing loaded from elsewhere: no URL a browser would fetch.
-	! grep -Eiq '(src|href)=|@import|url\(|<script' "$T/audit.html" || false
+	if grep -Eiq '(src|href)=|@import|url\(|<script' "$T/audit.html"; then false; fi
 	grep -q '&lt;stray &amp; &quot;odd&quot;&gt;' "$T/audit.html"
 	# The artifact: $T/audit.png, kept with $T when the test fails.
 	opts=(--headless --no-sandbox --disable-gpu --disable-background-networking
