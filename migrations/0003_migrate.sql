@@ -1,6 +1,7 @@
 -- The migration from Workspace Collections (pbictl-migrate(1)): where
 -- each legacy workspace goes, and every legacy report with its class
--- and state.  PostgreSQL takes 0003_migrate.pg.sql.
+-- and state.  One text for both backends (the runner turns strftime
+-- into to_char for PostgreSQL).
 
 -- migrations_map (0001) has a row per legacy workspace
 -- (legacy_report_id ''): the customer it maps to by name, and where
