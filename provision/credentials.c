@@ -34,11 +34,12 @@ credential_data(const char *n1, const char *v1, const char *n2,
 }
 
 const struct pbi_err *
-pbi_credentials_load(const char *path, struct json_object **out)
+pbi_secret_json(const char *path, const char *what, const char *shape,
+    struct json_object **out)
 {
 	const struct pbi_err	*err = NULL;
-	struct json_object	*in = NULL;
-	char			*text, where[1100];
+	struct json_object	*in;
+	char			*text;
 
 	*out = NULL;
 	if ((text = pbi_secret_file(path, &err)) == NULL)
@@ -47,9 +48,23 @@ pbi_credentials_load(const char *path, struct json_object **out)
 	pbi_wipe_free(text);
 	if (in == NULL || !json_object_is_type(in, json_type_object)) {
 		pbi_json_wipe_put(in);
-		return pbi_err(PBI_ERR_INPUT, "credentials file '%s' is not a "
-		    "JSON object", path);
+		return pbi_err(PBI_ERR_INPUT, "%s '%s' is not a JSON object%s",
+		    what, path, shape);
 	}
+	*out = in;
+	return NULL;
+}
+
+const struct pbi_err *
+pbi_credentials_load(const char *path, struct json_object **out)
+{
+	const struct pbi_err	*err;
+	struct json_object	*in;
+	char			 where[1100];
+
+	*out = NULL;
+	if ((err = pbi_secret_json(path, "credentials file", "", &in)))
+		return err;
 	snprintf(where, sizeof(where), "credentials file '%s'", path);
 	err = pbi_credentials_details(in, where, out);
 	pbi_json_wipe_put(in);

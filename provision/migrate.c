@@ -21,19 +21,13 @@ pbi_migrate_connections_load(const char *path, struct json_object **out)
 {
 	const struct pbi_err	*err = NULL;
 	struct json_object	*in, *d = NULL;
-	char			*text, where[1200];
+	char			 where[1200];
 	const char		*cs;
 
 	*out = NULL;
-	if ((text = pbi_secret_file(path, &err)) == NULL)
+	if ((err = pbi_secret_json(path, "connections file",
+	    " keyed by legacy dataset id", &in)) != NULL)
 		return err;
-	in = pj_parse(text, strlen(text));
-	pbi_wipe_free(text);
-	if (in == NULL || !json_object_is_type(in, json_type_object)) {
-		pbi_json_wipe_put(in);
-		return pbi_err(PBI_ERR_INPUT, "connections file '%s' is not a "
-		    "JSON object keyed by legacy dataset id", path);
-	}
 	json_object_object_foreach(in, key, val) {
 		snprintf(where, sizeof(where), "connections file '%s', "
 		    "dataset %.64s", path, key);

@@ -189,6 +189,13 @@ const struct pbi_err	*pbi_each_customer(struct pbi_prov *,
 			    size_t *failed);
 
 /*
+ * The JSON object in secret file path (its mode checked as for every
+ * secret) into *out, to be wiped with pbi_json_wipe_put; anything else
+ * is "WHAT 'PATH' is not a JSON object SHAPE".
+ */
+const struct pbi_err	*pbi_secret_json(const char *path, const char *what,
+			    const char *shape, struct json_object **out);
+/*
  * Datasource credentials from a --credentials-file (mode checked like a
  * secret): {"credentialType": "Basic"|"Windows"|"Key"|"OAuth2"|
  * "Anonymous", "username", "password", "key", "accessToken",
