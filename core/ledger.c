@@ -222,7 +222,13 @@ inspect(const char *path, int *fresh)
 		}
 	}
 	pbi_ledger_wrap(&w, db);
-	if (db_long(&w, "PRAGMA application_id", &appid) != NULL ||
+	/*
+	 * One read transaction: the answers below come from one state,
+	 * never from both sides of another process's first migration.
+	 * Closing the handle ends it.
+	 */
+	if (db_exec(&w, "BEGIN") != NULL ||
+	    db_long(&w, "PRAGMA application_id", &appid) != NULL ||
 	    db_long(&w, "PRAGMA user_version", &ver) != NULL ||
 	    db_long(&w, "SELECT count(*) FROM sqlite_master", &ntab) !=
 	    NULL) {
@@ -302,6 +308,36 @@ pg_conninfo(const char *uri, const char **conninfo)
 }
 
 /*
+ * Read what the schema holds (application id, version, table count)
+ * under the migration lock: a runner migrating holds it until its
+ * commit, so the three answers come from one state, never from half
+ * of another runner's first migration.
+ */
+static const struct pbi_err *
+pg_look(struct pbi_ledger *l, long *appid, long *ver, long *ntab)
+{
+	const struct pbi_err	*err;
+	char			 sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, 0)",
+	    PBI_LEDGER_APPID);
+	if ((err = db_exec(l, "BEGIN")) != NULL)
+		return err;
+	if ((err = db_exec(l, sql)) != NULL ||
+	    (err = db_appid(l, appid)) != NULL ||
+	    (err = db_version(l, ver)) != NULL ||
+	    (err = db_long(l, "SELECT count(*) FROM information_schema.tables "
+	    "WHERE table_schema = current_schema()", ntab)) != NULL) {
+		struct pbi_err	 saved;
+
+		pbi_err_copy(&saved, err);
+		db_exec(l, "ROLLBACK");
+		return pbi_err_restore(&saved);
+	}
+	return db_exec(l, "COMMIT");
+}
+
+/*
  * Open the PostgreSQL ledger of uri into l: look before touching (a
  * schema that holds tables but no pbictl_meta is not a ledger; a newer
  * schema is refused), then migrate.
@@ -315,10 +351,7 @@ pg_open(struct pbi_ledger *l, const char *uri, int flags)
 
 	if ((err = pg_conninfo(uri, &conninfo)) != NULL ||
 	    (err = db_pg_connect(l, conninfo)) != NULL ||
-	    (err = db_appid(l, &appid)) != NULL ||
-	    (err = db_version(l, &ver)) != NULL ||
-	    (err = db_long(l, "SELECT count(*) FROM information_schema.tables "
-	    "WHERE table_schema = current_schema()", &ntab)) != NULL)
+	    (err = pg_look(l, &appid, &ver, &ntab)) != NULL)
 		return err;
 	if (appid == 0 && ntab > 0)
 		return pbi_err(PBI_ERR_LEDGER, "'%s' is not a pbictl ledger "
