@@ -53,6 +53,39 @@ pbi_iso8601(time_t t, char *buf, size_t len)
 	return buf;
 }
 
+int64_t
+pbi_iso8601_ms(const char *s)
+{
+	struct tm	 tm;
+	int		 y, mo, d, h, mi, sec, zh, zm, n = 0;
+	int64_t		 ms = 0, scale = 100, off = 0;
+	time_t		 t;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d,
+	    &h, &mi, &sec, &n) != 6 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h > 23 || mi > 59 || sec > 60 || y < 1970)
+		return -1;
+	s += n;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, scale /= 10)
+			ms += (*s - '0') * scale;
+	if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d%n", &zh, &zm,
+	    &n) == 2 && s[1 + n] == '\0' && zh < 24 && zm < 60)
+		off = (*s == '+' ? 1 : -1) * (zh * 3600 + zm * 60);
+	else if (*s != '\0' && strcmp(s, "Z") != 0)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	return ((int64_t)t - off) * 1000 + ms;
+}
+
 long
 pbi_retry_after(const char *v, time_t now)
 {

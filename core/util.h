@@ -17,6 +17,12 @@ int64_t		 pbi_now_ms(void);
 void		 pbi_sleep_ms(int64_t ms);
 /* "2026-11-22T13:19:19Z" for t into buf (at least 21 bytes). */
 const char	*pbi_iso8601(time_t t, char *buf, size_t len);
+/*
+ * An ISO 8601 time the services write ("2026-11-22T13:19:19Z", with
+ * or without fractions of a second; "Z", no zone or +HH:MM) in
+ * milliseconds since the epoch, or -1 when s is not one.
+ */
+int64_t		 pbi_iso8601_ms(const char *s);
 
 /*
  * Parse a Retry-After value: delta-seconds or an HTTP date (IMF-fixdate,

@@ -41,16 +41,9 @@ audit_unchecked(struct json_object *list, const char *what,
 time_t
 audit_iso_time(const char *s)
 {
-	struct tm	 tm;
+	int64_t	 ms = pbi_iso8601_ms(s);
 
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year,
-	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-	    &tm.tm_sec) != 6)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return timegm(&tm);
+	return ms < 0 ? -1 : (time_t)(ms / 1000);
 }
 
 /* id in lower case into k: the key of maps by id (GUIDs ignore case). */

@@ -439,20 +439,9 @@ request(struct tk *t)
 static time_t
 iso_time(const char *s)
 {
-	struct tm	 tm;
-	int		 y, mo, d, h, mi, sec;
+	int64_t	 ms = pbi_iso8601_ms(s);
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h,
-	    &mi, &sec) != 6)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	return timegm(&tm);
+	return ms < 0 ? 0 : (time_t)(ms / 1000);
 }
 
 /* What the journal keeps of a token: never the token, never a blob. */

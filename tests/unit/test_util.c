@@ -41,6 +41,37 @@ retry_after_values(void **state)
 	assert_int_equal(pbi_retry_after("99999999999999", now), -1);
 }
 
+/* The services' ISO 8601 times, with and without fractions and zones. */
+static void
+iso8601_times(void **state)
+{
+	(void)state;
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T22:13:20Z"),
+	    1700000000000LL);
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T22:13:20"),
+	    1700000000000LL);
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T22:13:20.153Z"),
+	    1700000000153LL);
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T22:13:20.1534567Z"),
+	    1700000000153LL);
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T22:13:20.5"),
+	    1700000000500LL);
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T23:13:20+01:00"),
+	    1700000000000LL);
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T21:13:20-01:00"),
+	    1700000000000LL);
+	/* Later fractions sort later: .9 before .10 would not. */
+	assert_true(pbi_iso8601_ms("2023-11-14T22:13:20.9Z") >
+	    pbi_iso8601_ms("2023-11-14T22:13:20.10Z"));
+	assert_int_equal(pbi_iso8601_ms(NULL), -1);
+	assert_int_equal(pbi_iso8601_ms(""), -1);
+	assert_int_equal(pbi_iso8601_ms("yesterday"), -1);
+	assert_int_equal(pbi_iso8601_ms("2023-13-14T22:13:20Z"), -1);
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T22:13:20Zjunk"), -1);
+	assert_int_equal(pbi_iso8601_ms("2023-11-14T22:13:20+1"), -1);
+	assert_int_equal(pbi_iso8601_ms("1969-12-31T23:59:59Z"), -1);
+}
+
 static void
 redact_json_members(void **state)
 {
@@ -357,6 +388,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(retry_after_values),
+		cmocka_unit_test(iso8601_times),
 		cmocka_unit_test(redact_json_members),
 		cmocka_unit_test(redact_form_and_url),
 		cmocka_unit_test(base64url_round_trip),
