@@ -52,6 +52,7 @@ sim_faults_to_json(struct json_object *o, const struct faults *f)
 
 	pj_add_int(o, "latencyMs", f->latency_ms);
 	pj_add_int(o, "jitterMs", f->jitter_ms);
+	pj_add_int(o, "latencyAfterCommitMs", f->latency_ac_ms);
 	pj_add(o, "p429", json_object_new_double(f->p429));
 	pj_add_int(o, "retryAfter", f->retry_after);
 	pj_add(o, "p5xx", json_object_new_double(f->p5xx));
@@ -105,6 +106,10 @@ sim_faults_from_json(struct json_object *o)
 		*f = g.f0;
 	f->latency_ms = (int)sim_json_num(o, "latencyMs", f->latency_ms);
 	f->jitter_ms = (int)sim_json_num(o, "jitterMs", f->jitter_ms);
+	f->latency_ac_ms = (int)sim_json_num(o, "latencyAfterCommitMs",
+	    f->latency_ac_ms);
+	if (f->latency_ac_ms < 0 || f->latency_ac_ms > 600000)
+		return -1;
 	f->p429 = sim_json_num(o, "p429", f->p429);
 	f->retry_after = (int)sim_json_num(o, "retryAfter", f->retry_after);
 	f->p5xx = sim_json_num(o, "p5xx", f->p5xx);

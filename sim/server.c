@@ -401,6 +401,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		*upsz = 0;
 		return MHD_YES;
 	}
+	if (r->stage == 3)		/* run, and held long enough */
+		return queue(r);
 	if (r->stage == 1) {
 		r->stage = 2;
 		pthread_mutex_lock(&g.mu);
@@ -412,6 +414,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 				delay = g.f.latency_ms + (g.f.jitter_ms > 0 ?
 				    (int)(sim_rand() * (g.f.jitter_ms + 1)) :
 				    0);
+			r->hold_ms = g.f.latency_ac_ms;
 		}
 		if (drop) {
 			r->dropped = 1;
@@ -427,6 +430,16 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		}
 	}
 	process(r);
+	/*
+	 * The request has taken effect; its answer waits (a slow service,
+	 * a client that may be gone before it comes).
+	 */
+	if (r->hold_ms > 0) {
+		r->stage = 3;
+		MHD_suspend_connection(c);
+		delay_add(c, r->hold_ms);
+		return MHD_YES;
+	}
 	return queue(r);
 }
 

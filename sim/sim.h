@@ -100,8 +100,10 @@ struct req {
 	int			 toobig;
 	char			 reqid[40];
 	enum svc		 svc;
-	int			 stage;		/* 0 new, 1 body, 2 delayed */
+	int			 stage;		/* 0 new, 1 body, 2 delayed,
+						   3 run, answer held */
 	int			 dropped;
+	int			 hold_ms;	/* latencyAfterCommitMs */
 	int			 clustered;	/* came via /_cluster/ */
 	struct timespec		 t0;
 	/* response */
@@ -120,6 +122,7 @@ struct req {
 struct faults {
 	int	 latency_ms;
 	int	 jitter_ms;
+	int	 latency_ac_ms;	/* answer held this long after a request ran */
 	double	 p429;
 	int	 retry_after;
 	double	 p5xx;
