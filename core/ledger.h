@@ -116,6 +116,11 @@ const struct pbi_err	*pbi_ledger_intent(struct pbi_ledger *,
 			    const char *run_id, int64_t customer_id,
 			    const char *step, const char *target,
 			    int64_t *id);
+/* The same with a note (see pbi_ledger_note) in the one write; NULL: none. */
+const struct pbi_err	*pbi_ledger_intent_note(struct pbi_ledger *,
+			    const char *run_id, int64_t customer_id,
+			    const char *step, const char *target,
+			    const char *note, int64_t *id);
 /*
  * Record the outcome of journal entry id: state 'ok', 'failed',
  * 'adopted' or 'skipped'; result (an object id); request_id, the

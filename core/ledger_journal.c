@@ -11,15 +11,24 @@ const struct pbi_err *
 pbi_ledger_intent(struct pbi_ledger *l, const char *run_id,
     int64_t customer_id, const char *step, const char *target, int64_t *id)
 {
+	return pbi_ledger_intent_note(l, run_id, customer_id, step, target,
+	    NULL, id);
+}
+
+const struct pbi_err *
+pbi_ledger_intent_note(struct pbi_ledger *l, const char *run_id,
+    int64_t customer_id, const char *step, const char *target,
+    const char *note, int64_t *id)
+{
 	const struct pbi_err	*err;
 	struct db_stmt		 q;
 	int64_t			 got = 0;
 
 	/* RETURNING: other threads insert on this connection too. */
 	if ((err = db_query(&q, l, "cannot journal a step",
-	    "INSERT INTO journal (run_id, customer_id, step, target) "
-	    "VALUES (?1, ?2, ?3, ?4) RETURNING id", "sNss", run_id,
-	    customer_id, step, target)) != NULL)
+	    "INSERT INTO journal (run_id, customer_id, step, target, result) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", "sNsss", run_id,
+	    customer_id, step, target, note)) != NULL)
 		return err;
 	if (db_row(&q))
 		got = db_int(&q, 0);

@@ -24,13 +24,20 @@ const struct pbi_err *
 prov_begin(struct pbi_prov *p, int64_t customer, const char *step,
     const char *target, int64_t *jid)
 {
+	return prov_begin_note(p, customer, step, target, NULL, jid);
+}
+
+const struct pbi_err *
+prov_begin_note(struct pbi_prov *p, int64_t customer, const char *step,
+    const char *target, const char *note, int64_t *jid)
+{
 	*jid = 0;
 	if (p->dry_run || p->ledger == NULL)
 		return NULL;
 	/* The calls of this step, from here: their request ids. */
 	pbi_http_mark();
-	return pbi_ledger_intent(p->ledger, p->run_id, customer, step, target,
-	    jid);
+	return pbi_ledger_intent_note(p->ledger, p->run_id, customer, step,
+	    target, note, jid);
 }
 
 const struct pbi_err *

@@ -65,6 +65,10 @@ void			 pbi_prov_release(struct pbi_prov *);
 const struct pbi_err	*prov_begin(struct pbi_prov *, int64_t customer,
 			    const char *step, const char *target,
 			    int64_t *jid);
+/* The same with a note on the intent, written with it (NULL: none). */
+const struct pbi_err	*prov_begin_note(struct pbi_prov *, int64_t customer,
+			    const char *step, const char *target,
+			    const char *note, int64_t *jid);
 const struct pbi_err	*prov_end(struct pbi_prov *, int64_t jid,
 			    const char *state, const char *result,
 			    const struct pbi_err *failure);

@@ -210,6 +210,59 @@ new_import(struct pbi_prov *p, const char *prof, const char *ws,
 }
 
 /*
+ * Of the imports in list named name, the newest one created after the
+ * time after ("" or NULL: any time): its id, or NULL.  With
+ * newest_time, the pair an interrupted run's intent is reconciled by.
+ */
+static const char *
+newest_import(struct json_object *list, const char *name, const char *after)
+{
+	struct json_object	*o;
+	const char		*id = NULL, *n;
+	int64_t			 t, best, min;
+	size_t			 i;
+
+	min = after != NULL && after[0] != '\0' ? pbi_iso8601_ms(after) : -1;
+	if (after != NULL && after[0] != '\0' && min < 0)
+		return NULL;		/* not a time: nothing is provably new */
+	best = min;
+	for (i = 0; i < pj_len(list); i++) {
+		o = pj_idx(list, i);
+		n = pj_str(o, "name");
+		t = pbi_iso8601_ms(pj_str(o, "createdDateTime"));
+		if (n == NULL || strcmp(n, name) != 0 ||
+		    !pbi_is_guid(pj_str(o, "id")))
+			continue;
+		if (t > best || (t < 0 && min < 0 && id == NULL)) {
+			best = t;
+			id = pj_str(o, "id");
+		}
+	}
+	return id;
+}
+
+/* The createdDateTime of the newest import in list named name, or NULL. */
+static const char *
+newest_time(struct json_object *list, const char *name)
+{
+	struct json_object	*o;
+	const char		*ts = NULL, *n;
+	int64_t			 t, best = -1;
+	size_t			 i;
+
+	for (i = 0; i < pj_len(list); i++) {
+		o = pj_idx(list, i);
+		n = pj_str(o, "name");
+		if (n != NULL && strcmp(n, name) == 0 && (t =
+		    pbi_iso8601_ms(pj_str(o, "createdDateTime"))) > best) {
+			best = t;
+			ts = pj_str(o, "createdDateTime");
+		}
+	}
+	return ts;
+}
+
+/*
  * Give every gateway datasource the dataset is bound to the credentials
  * of --credentials-file.  They go to the service only: never to the
  * ledger, the journal or a trace.
@@ -325,6 +378,23 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	if ((err = pbi_ledger_open_intent(p->ledger, "report.import", target,
 	    &open, note, sizeof(note))) != NULL)
 		return err;
+	/*
+	 * Killed between sending the file and noting the import's id: the
+	 * send may have landed.  The intent noted the newest import of this
+	 * name it saw ("after:TIME", "after:" for none); a newer one is the
+	 * one it sent, and is followed like a noted one.  None: it did not
+	 * land, and is sent again.  An intent with no note at all (an
+	 * older pbictl's) proves nothing about an older version's
+	 * imports: with one recorded, the file is sent again.
+	 */
+	if (open != 0 && strncmp(note, "import:", 7) != 0 && !p->dry_run) {
+		if ((err = pb_imports(p->svc, prof, c->workspace_id, &before)))
+			goto out;
+		if ((strncmp(note, "after:", 6) == 0 || !have) &&
+		    (iid = newest_import(before, f->name, strncmp(note,
+		    "after:", 6) == 0 ? note + 6 : NULL)) != NULL)
+			snprintf(note, sizeof(note), "import:%s", iid);
+	}
 	if (open != 0 && strncmp(note, "import:", 7) == 0 && !p->dry_run) {
 		err = poll_import(p, prof, c->workspace_id, note + 7, 0,
 		    &imp);
@@ -345,9 +415,11 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	 * waited for rather than raced; none of them can be taken for the
 	 * one this run is about to start.
 	 */
-	if ((have || earlier) && !p->dry_run) {
+	if ((have || earlier) && !p->dry_run && before == NULL) {
 		if ((err = pb_imports(p->svc, prof, c->workspace_id, &before)))
 			goto out;
+	}
+	if (before != NULL) {
 		for (i = 0; i < pj_len(before); i++) {
 			x = pj_idx(before, i);
 			if (pj_str(x, "name") == NULL || strcmp(pj_str(x,
@@ -366,7 +438,11 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	}
 	/* The first version must not overwrite; later ones replace. */
 	mode = have || earlier ? "CreateOrOverwrite" : "Abort";
-	if ((err = prov_begin(p, c->id, "report.import", target, &jid)))
+	/* What this intent saw, written with it (see above). */
+	iid = newest_time(before, f->name);
+	snprintf(note, sizeof(note), "after:%.100s", iid ? iid : "");
+	if ((err = prov_begin_note(p, c->id, "report.import", target, note,
+	    &jid)))
 		goto out;
 	err = send_package(p, prof, c->workspace_id, f, mode, &started);
 	if (err == NULL && !p->dry_run && !pbi_is_guid(pj_str(started, "id"))) {

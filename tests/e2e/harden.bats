@@ -374,3 +374,63 @@ no_sidecars() {
 	run pbictl ledger log
 	[[ "$output" == *"$p"* ]]
 }
+
+# killed_after_import SLUG FILE MARK: publish FILE to SLUG with every
+# import's answer held back, and SIGKILL the run once pbisim has taken
+# an import after request MARK (the import took effect, pbictl never
+# heard of it).
+killed_after_import() {
+	sim_post /_sim/faults '{"latencyAfterCommitMs":30000,"match":"POST /v1.0/myorg/groups/"}' >/dev/null
+	"$PBICTL" -q publish "$2" --customer "$1" >/dev/null 2>&1 &
+	local pid=$! i
+	for i in $(seq 100); do
+		[ "$(requests "[.[$3:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" -ge 1 ] && break
+		sleep 0.1
+	done
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	sim_post /_sim/faults '{"reset":true}' >/dev/null
+}
+
+@test "killed after an import was sent, before its answer: the re-run follows that import, never sends the file again" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard c1 >/dev/null
+	ws=$(ledger_sql "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c1'")
+	# The first version, killed with its import taken and unanswered.
+	killed_after_import c1 "$T/pbix/sales.pbix" 0
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 1 ]
+	[ "$(ledger_sql "SELECT state || ' ' || result FROM journal WHERE step = 'report.import'")" = "intent after:" ]
+	n=$(requests length)
+	run pbictl publish "$T/pbix/sales.pbix" --customer c1 -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = adopted ]
+	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" = 0 ]
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 1 ]
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._reports[]] | length")" = 1 ]
+	[ "$(ledger_sql "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
+	# A new version, killed the same way: the older version's import
+	# is not taken for the one just sent.
+	python3 - "$T/pbix/sales.pbix" "$T/sales2.pbix" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], "w") as b:
+    for i in a.infolist():
+        b.writestr(i, a.read(i.filename))
+    b.writestr("Version2", "2")
+PY
+	mkdir -p "$T/v2" && mv "$T/sales2.pbix" "$T/v2/sales.pbix"
+	n=$(requests length)
+	killed_after_import c1 "$T/v2/sales.pbix" "$n"
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 2 ]
+	[[ "$(ledger_sql "SELECT result FROM journal WHERE step = 'report.import' AND state = 'intent'")" == after:20* ]]
+	n=$(requests length)
+	run pbictl publish "$T/v2/sales.pbix" --customer c1 -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = updated ]
+	[ "$(ledger_sql "SELECT state FROM journal WHERE step = 'report.import' ORDER BY id DESC LIMIT 1")" = adopted ]
+	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" = 0 ]
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 2 ]
+	[ "$(ledger_sql "SELECT sha256 FROM reports WHERE name = 'sales'")" = "$(sha256sum "$T/v2/sales.pbix" | cut -c1-64)" ]
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+}
