@@ -60,6 +60,31 @@ setup() { sim_reset; }
 	    jq -e '[.[] | select(.method == "POST")][0].body == {"name":"committed"}'
 }
 
+@test "latencyAfterCommitMs: the write is done before its answer comes" {
+	local t0 t1 p
+	sim_faults '{"latencyAfterCommitMs":1500,"match":"POST /v1.0/myorg/groups"}'
+	t0=$(date +%s%N)
+	curl -s -o /dev/null -X POST -H "Authorization: Bearer $PBI_TOKEN" \
+	    -H 'Content-Type: application/json' -d '{"name":"held"}' \
+	    "$SIM/v1.0/myorg/groups?workspaceV2=true" &
+	p=$!
+	# Seen by another client while the first still waits.
+	for i in $(seq 50); do
+		curl -sf "$SIM/_sim/state" | jq -e '[.workspaces[] | select(.name == "held")] | length == 1' >/dev/null && break
+		sleep 0.05
+	done
+	curl -sf "$SIM/_sim/state" | jq -e '[.workspaces[] | select(.name == "held")] | length == 1'
+	kill -0 "$p"
+	wait "$p"
+	t1=$(date +%s%N)
+	[ $(( (t1 - t0) / 1000000 )) -ge 1500 ]
+	# A bad value is refused; GETs are not held.
+	run curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"latencyAfterCommitMs":-1}' "$SIM/_sim/faults"
+	[ "$output" = 400 ]
+	pbi GET /groups
+	[ "$CODE" = 200 ]
+}
+
 @test "latency delays without blocking other connections" {
 	local t0 t1 i p pids=
 	sim_faults '{"latencyMs":400,"match":"/v1.0/myorg"}'
