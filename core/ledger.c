@@ -432,7 +432,8 @@ pbi_ledger_open(const char *path, int flags, struct pbi_ledger **out)
 	}
 	sqlite3_busy_timeout(l->db, 10000);
 	sqlite3_extended_result_codes(l->db, 1);
-	if ((err = db_exec(l, "PRAGMA foreign_keys=ON")) != NULL ||
+	if ((err = db_cache_init(l)) != NULL ||
+	    (err = db_exec(l, "PRAGMA foreign_keys=ON")) != NULL ||
 	    (err = db_exec(l, "PRAGMA journal_mode=WAL")) != NULL ||
 	    (err = db_exec(l, "PRAGMA synchronous=NORMAL")) != NULL ||
 	    (err = pbi_ledger_migrate(l, pbi_migrations,
@@ -454,6 +455,7 @@ pbi_ledger_close(struct pbi_ledger *l)
 {
 	if (l == NULL)
 		return;
+	db_cache_free(l);
 	sqlite3_close(l->db);
 	if (l->pg != NULL)
 		PQfinish(l->pg);

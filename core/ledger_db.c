@@ -270,6 +270,97 @@ bindv(struct db_stmt *q, const char *types, va_list ap)
 	return rc == SQLITE_OK ? NULL : fail(q, rc);
 }
 
+const struct pbi_err *
+db_cache_init(struct pbi_ledger *l)
+{
+	if ((l->cache = calloc(1, sizeof(*l->cache))) == NULL)
+		return pbi_err(PBI_ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&l->cache->mu, NULL);
+	return NULL;
+}
+
+void
+db_cache_free(struct pbi_ledger *l)
+{
+	int	 i;
+
+	if (l->cache == NULL)
+		return;
+	for (i = 0; i < l->cache->n; i++) {
+		sqlite3_finalize(l->cache->e[i].st);
+		free(l->cache->e[i].sql);
+	}
+	pthread_mutex_destroy(&l->cache->mu);
+	free(l->cache);
+	l->cache = NULL;
+}
+
+/* A free prepared statement of sql from l's cache into q, or none. */
+static void
+cache_take(struct db_stmt *q, const char *sql)
+{
+	struct db_cache	*c = q->l->cache;
+	int		 i;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < c->n; i++)
+		if (!c->e[i].busy && strcmp(c->e[i].sql, sql) == 0) {
+			c->e[i].busy = 1;
+			q->st = c->e[i].st;
+			q->slot = i + 1;
+			break;
+		}
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Keep q's new statement of sql in the cache while there is room. */
+static void
+cache_put(struct db_stmt *q, const char *sql)
+{
+	struct db_cache	*c = q->l->cache;
+	char		*s;
+
+	if (c == NULL || (s = strdup(sql)) == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if (c->n < DB_NCACHE) {
+		c->e[c->n].sql = s;
+		c->e[c->n].st = q->st;
+		c->e[c->n].busy = 1;
+		q->slot = ++c->n;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(s);
+}
+
+/*
+ * Finish with q's statement: back to the cache, reset and unbound, or
+ * finalized.  Either way the statement's outcome (the commit of a write
+ * in autocommit) is its return code.
+ */
+static int
+stmt_end(struct db_stmt *q)
+{
+	struct db_cache	*c = q->l->cache;
+	int		 rc;
+
+	if (q->slot == 0)
+		rc = sqlite3_finalize(q->st);
+	else {
+		rc = sqlite3_reset(q->st);
+		sqlite3_clear_bindings(q->st);
+		pthread_mutex_lock(&c->mu);
+		c->e[q->slot - 1].busy = 0;
+		pthread_mutex_unlock(&c->mu);
+	}
+	q->st = NULL;
+	q->slot = 0;
+	return rc;
+}
+
 static const struct pbi_err *
 queryv(struct db_stmt *q, struct pbi_ledger *l, const char *what,
     const char *sql, const char *types, va_list ap)
@@ -283,12 +374,15 @@ queryv(struct db_stmt *q, struct pbi_ledger *l, const char *what,
 	q->row = -1;
 	if (l->kind == DB_PG)
 		return pg_queryv(q, sql, types, ap);
-	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, &q->st, NULL)) !=
-	    SQLITE_OK)
-		return fail(q, rc);
+	cache_take(q, sql);
+	if (q->st == NULL) {
+		if ((rc = sqlite3_prepare_v2(l->db, sql, -1, &q->st, NULL)) !=
+		    SQLITE_OK)
+			return fail(q, rc);
+		cache_put(q, sql);
+	}
 	if (bindv(q, types, ap) != NULL) {
-		sqlite3_finalize(q->st);
-		q->st = NULL;
+		stmt_end(q);
 		return q->err;
 	}
 	return NULL;
@@ -342,9 +436,8 @@ db_done(struct db_stmt *q)
 	/* The rest of the rows: a write commits at its last step. */
 	while (db_row(q))
 		;
-	if ((rc = sqlite3_finalize(q->st)) != SQLITE_OK)
+	if ((rc = stmt_end(q)) != SQLITE_OK)
 		fail(q, rc);
-	q->st = NULL;
 	return q->err;
 }
 

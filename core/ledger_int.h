@@ -26,6 +26,23 @@ enum db_kind {
 	DB_PG
 };
 
+/*
+ * SQLite statements kept prepared after use, by their text: the same
+ * few statements run once per customer, and preparing one costs more
+ * than running it.  A statement in use by one thread is busy; another
+ * thread running the same text prepares its own.
+ */
+#define DB_NCACHE	64
+struct db_cache {
+	pthread_mutex_t	 mu;
+	struct {
+		char		*sql;
+		sqlite3_stmt	*st;
+		int		 busy;
+	}		 e[DB_NCACHE];
+	int		 n;
+};
+
 struct pbi_ledger {
 	enum db_kind	 kind;
 	sqlite3		*db;		/* DB_SQLITE */
@@ -36,6 +53,7 @@ struct pbi_ledger {
 	int		 created;
 	int		 lock_wait;	/* seconds pbi_ledger_lock waits */
 	int		 verbose;
+	struct db_cache	*cache;		/* DB_SQLITE, NULL: none */
 };
 
 /*
@@ -52,6 +70,7 @@ struct db_stmt {
 	const char		*what;	/* "cannot record a customer" */
 	const struct pbi_err	*err;	/* the first failure */
 	int			 rc;	/* of the last step */
+	int			 slot;	/* st's cache entry + 1, 0: none */
 };
 
 /*
@@ -175,5 +194,11 @@ const struct pbi_err	*pbi_ledger_migrate(struct pbi_ledger *l,
 
 /* A SQLite ledger of db (borrowed), for inspection and the tests. */
 void			 pbi_ledger_wrap(struct pbi_ledger *l, sqlite3 *db);
+/*
+ * Keep l's SQLite statements prepared from now on (db_cache_free
+ * finalizes them, before the connection closes).
+ */
+const struct pbi_err	*db_cache_init(struct pbi_ledger *l);
+void			 db_cache_free(struct pbi_ledger *l);
 
 #endif /* PBI_LEDGER_INT_H */

@@ -425,6 +425,65 @@ intent_fails_when_deferred_check_fails(void **state)
 	scratch_remove(dir, file);
 }
 
+/*
+ * Statements kept prepared: the same text open twice at once runs as
+ * two statements; one that failed is reusable; past the cache's room
+ * statements are prepared and finalized as before; every commit error
+ * still comes back.
+ */
+static void
+statements_kept_prepared(void **state)
+{
+	struct pbi_ledger	*l;
+	struct db_stmt		 a, b;
+	char			 dir[] = "/tmp/pbictl-test-XXXXXX", file[64];
+	char			 sql[64];
+	const char		*sel = "SELECT x FROM t ORDER BY x";
+	int			 i, na = 0, nb = 0;
+
+	(void)state;
+	l = scratch_ledger(dir, file, sizeof(file));
+	assert_non_null(l->cache);
+	assert_null(db_run(l, "c", "CREATE TABLE t (x INTEGER PRIMARY KEY)",
+	    ""));
+	for (i = 1; i <= 3; i++)
+		assert_null(db_run(l, "i", "INSERT INTO t VALUES (?1)", "i",
+		    i));
+	/* Nested: b must not be a's statement. */
+	assert_null(db_query(&a, l, "r", sel, ""));
+	while (db_row(&a)) {
+		na++;
+		assert_null(db_query(&b, l, "r", sel, ""));
+		assert_ptr_not_equal(a.st, b.st);
+		while (db_row(&b))
+			nb++;
+		assert_null(db_done(&b));
+	}
+	assert_null(db_done(&a));
+	assert_int_equal(na, 3);
+	assert_int_equal(nb, 9);
+	/* A constraint failure, then the same statement succeeds. */
+	assert_non_null(db_run(l, "i", "INSERT INTO t VALUES (?1)", "i", 1));
+	assert_null(db_run(l, "i", "INSERT INTO t VALUES (?1)", "i", 4));
+	/* The bindings of one use never leak into the next. */
+	assert_null(db_query(&a, l, "r", "SELECT count(*) FROM t WHERE x > ?1",
+	    "i", 2));
+	assert_true(db_row(&a));
+	assert_int_equal(db_int(&a, 0), 2);
+	assert_null(db_done(&a));
+	/* More distinct statements than the cache holds. */
+	for (i = 0; i < 2 * DB_NCACHE; i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) + %d FROM t", i);
+		assert_null(db_query(&a, l, "r", sql, ""));
+		assert_true(db_row(&a));
+		assert_int_equal(db_int(&a, 0), 4 + i);
+		assert_null(db_done(&a));
+	}
+	assert_int_equal(l->cache->n, DB_NCACHE);
+	pbi_ledger_close(l);
+	scratch_remove(dir, file);
+}
+
 /* Every kind of write of a full ledger says so. */
 static void
 writes_fail_on_a_full_ledger(void **state)
@@ -489,6 +548,7 @@ main(void)
 		cmocka_unit_test(intent_fails_when_commit_fails),
 		cmocka_unit_test(intent_fails_when_deferred_check_fails),
 		cmocka_unit_test(writes_fail_on_a_full_ledger),
+		cmocka_unit_test(statements_kept_prepared),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
