@@ -147,17 +147,20 @@ poll_refresh(struct pbi_prov *p, const char *prof, const char *ws,
 	return err;
 }
 
-/* A report of this name in the ledger for the workspace: its sha256. */
+/*
+ * A report of this name in the ledger for the workspace: its sha256 and
+ * id (rid, "" if none).
+ */
 static const struct pbi_err *
 ledger_report(struct pbi_prov *p, const char *ws, const char *name,
-    char sha[65], int *have)
+    char sha[65], char rid[40], int *have)
 {
 	const struct pbi_err	*err;
 	struct json_object	*all = NULL, *r;
 	size_t			 i;
 
 	*have = 0;
-	sha[0] = '\0';
+	sha[0] = rid[0] = '\0';
 	if ((err = pbi_ledger_reports(p->ledger, ws, &all)) != NULL)
 		return err;
 	for (i = 0; i < pj_len(all); i++) {
@@ -166,6 +169,8 @@ ledger_report(struct pbi_prov *p, const char *ws, const char *name,
 			*have = 1;
 			pbi_strlcpy(sha, pj_str(r, "sha256") ?
 			    pj_str(r, "sha256") : "", 65);
+			pbi_strlcpy(rid, pj_str(r, "id") ? pj_str(r, "id") :
+			    "", 40);
 		}
 	}
 	json_object_put(all);
@@ -348,20 +353,30 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	struct json_object	*before = NULL, *x;
 	const char		*prof = prov_as_profile(p, c), *mode, *iid;
 	const char		*rid = NULL, *did_ = NULL;
-	char			 sha[65], target[512], note[128];
+	char			 sha[65], target[512], note[128], had[40];
+	char			 reqid[128] = "";
 	int64_t			 jid = 0, open = 0;
 	size_t			 i;
 	int			 have, earlier, adopted = 0, resumed = 0;
+	int			 pending = 0;
 
 	item = json_object_new_object();
 	json_object_array_add(reports, item);
 	pj_add_str(item, "name", f->name);
 	pj_add_str(item, "sha256", f->sha256);
-	if ((err = ledger_report(p, c->workspace_id, f->name, sha, &have)))
+	if ((err = ledger_report(p, c->workspace_id, f->name, sha, had,
+	    &have)))
 		return err;
 	if (have && strcmp(sha, f->sha256) == 0) {
 		pj_add_str(item, "action", "unchanged");
-		return NULL;
+		/* Killed after recording the report, before closing: close. */
+		snprintf(target, sizeof(target), "%s/%s@%.16s",
+		    c->workspace_id, f->name, f->sha256);
+		if ((err = pbi_ledger_open_intent(p->ledger, "report.import",
+		    target, &open, note, sizeof(note))) == NULL && open != 0)
+			err = pbi_ledger_settle(p->ledger, "report.import",
+			    target, had);
+		return err;
 	}
 	/* The journal names the file: ws/name@sha256 prefix. */
 	snprintf(target, sizeof(target), "%s/%s@", c->workspace_id, f->name);
@@ -510,17 +525,25 @@ imported:
 		pbi_err_copy(&saved, err);
 		prov_end(p, jid, "failed", NULL, &saved);
 		err = pbi_err_restore(&saved);
-	} else
-		err = prov_end(p, jid, "ok", rid, NULL);
+	} else {
+		/*
+		 * Imported.  The intent stays open, noted with the import's
+		 * id, until the report is recorded below: a run killed in
+		 * the steps between follows this import on a re-run rather
+		 * than sending the file again.  The import's request id is
+		 * the one its entry keeps.
+		 */
+		pending = 1;
+		if (pbi_http_request_id() != NULL)
+			pbi_strlcpy(reqid, pbi_http_request_id(),
+			    sizeof(reqid));
+	}
 	if (err != NULL) {
 out:
 		err = pbi_err_ctx(err, "cannot publish '%s' to workspace '%s'",
 		    f->name, c->workspace_name);
 		goto done;
 	}
-	if (adopted && (err = pbi_ledger_settle(p->ledger, "report.import",
-	    target, rid)) != NULL)
-		goto done;
 	pj_add_str(item, "action", have ? "updated" : adopted ? "adopted" :
 	    "published");
 	pj_add_str(item, "reportId", rid);
@@ -573,6 +596,20 @@ out:
 	err = pbi_ledger_report_put(p->ledger, c->workspace_id, rid, did_,
 	    f->name, f->sha256, pj_str(started, "id"));
 done:
+	/*
+	 * The import succeeded: its intent is closed, after the report is
+	 * recorded or when a later step failed (a re-run then imports the
+	 * file again and retries the step).
+	 */
+	if (pending) {
+		const struct pbi_err	*e2;
+
+		pbi_err_copy(&saved, err);
+		e2 = adopted ? pbi_ledger_settle(p->ledger, "report.import",
+		    target, rid) : jid == 0 ? NULL : pbi_ledger_done(p->ledger,
+		    jid, "ok", rid, reqid[0] ? reqid : NULL, NULL);
+		err = err != NULL ? pbi_err_restore(&saved) : e2;
+	}
 	json_object_put(before);
 	json_object_put(started);
 	json_object_put(imp);

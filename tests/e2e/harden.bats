@@ -375,21 +375,27 @@ no_sidecars() {
 	[[ "$output" == *"$p"* ]]
 }
 
-# killed_after_import SLUG FILE MARK: publish FILE to SLUG with every
-# import's answer held back, and SIGKILL the run once pbisim has taken
-# an import after request MARK (the import took effect, pbictl never
-# heard of it).
-killed_after_import() {
-	sim_post /_sim/faults '{"latencyAfterCommitMs":30000,"match":"POST /v1.0/myorg/groups/"}' >/dev/null
-	"$PBICTL" -q publish "$2" --customer "$1" >/dev/null 2>&1 &
+# killed_at MATCH METHOD REGEX SLUG FILE MARK: publish FILE to SLUG with
+# the answers of the requests MATCH names held back, and SIGKILL the run
+# once pbisim has taken a METHOD request to a path matching REGEX after
+# request MARK (it took effect; pbictl never heard of it).
+killed_at() {
+	sim_post /_sim/faults "{\"latencyAfterCommitMs\":30000,\"match\":\"$1\"}" >/dev/null
+	"$PBICTL" -q publish "$5" --customer "$4" >/dev/null 2>&1 &
 	local pid=$! i
 	for i in $(seq 100); do
-		[ "$(requests "[.[$3:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" -ge 1 ] && break
+		[ "$(requests "[.[$6:][] | select(.method == \"$2\" and (.path | test(\"$3\")))] | length")" -ge 1 ] && break
 		sleep 0.1
 	done
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null || true
 	sim_post /_sim/faults '{"reset":true}' >/dev/null
+}
+
+# killed_after_import SLUG FILE MARK: killed with an import taken and
+# unanswered.
+killed_after_import() {
+	killed_at "POST /v1.0/myorg/groups/" POST '/imports$' "$@"
 }
 
 @test "killed after an import was sent, before its answer: the re-run follows that import, never sends the file again" {
@@ -431,6 +437,37 @@ PY
 	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" = 0 ]
 	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 2 ]
 	[ "$(ledger_sql "SELECT sha256 FROM reports WHERE name = 'sales'")" = "$(sha256sum "$T/v2/sales.pbix" | cut -c1-64)" ]
+	run pbictl ledger verify
+	[ "$status" -eq 0 ]
+}
+
+@test "killed after an import succeeded, before the report was recorded: the re-run adopts it, sends nothing again" {
+	sim_start --import-seconds 0.2 --assign-seconds 0.2
+	pbictl -q init --tenant contoso.onmicrosoft.com --client-id "$APP" --capacity "$CAP" >/dev/null
+	pbictl -q onboard c1 >/dev/null
+	ws=$(ledger_sql "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c1'")
+	# The datasources are read after the import, before the record.
+	killed_at "GET /v1.0/myorg/groups/$ws/datasets/" GET '/datasources$' c1 "$T/pbix/sales.pbix" 0
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[] | .importState] | join(\",\")")" = Succeeded ]
+	[[ "$(ledger_sql "SELECT state || ' ' || result FROM journal WHERE step = 'report.import'")" == "intent import:"* ]]
+	[ "$(ledger_sql "SELECT count(*) FROM reports")" = 0 ]
+	n=$(requests length)
+	run pbictl publish "$T/pbix/sales.pbix" --customer c1 -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = adopted ]
+	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" = 0 ]
+	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 1 ]
+	[ "$(ledger_sql "SELECT count(*) FROM reports WHERE name = 'sales'")" = 1 ]
+	[ "$(ledger_sql "SELECT state FROM journal WHERE step = 'report.import'")" = adopted ]
+	# Killed after the record, before the entry was closed: the next
+	# run finds the file unchanged and closes it, sending nothing.
+	ledger_sql "UPDATE journal SET state = 'intent' WHERE step = 'report.import'"
+	n=$(requests length)
+	run pbictl publish "$T/pbix/sales.pbix" --customer c1 -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = unchanged ]
+	[ "$(writes "$n")" = 0 ]
+	[ "$(ledger_sql "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
 	run pbictl ledger verify
 	[ "$status" -eq 0 ]
 }
