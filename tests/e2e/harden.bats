@@ -392,6 +392,28 @@ killed_at() {
 	sim_post /_sim/faults '{"reset":true}' >/dev/null
 }
 
+# imports_posted SINCE: the import POSTs pbisim took from request SINCE on.
+imports_posted() {
+	requests "[.[$1:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length"
+}
+
+# imports_in WS: how many import operations workspace WS holds.
+imports_in() {
+	state "[.workspaces[] | select(.id == \"$1\") | ._imports[]] | length"
+}
+
+# rerun_adopts FILE ACTION N: publish FILE to c1 again: ACTION, no import
+# sent, and workspace $ws still holding N imports.
+rerun_adopts() {
+	local n
+	n=$(requests length)
+	run pbictl publish "$1" --customer c1 -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = "$2" ]
+	[ "$(imports_posted "$n")" = 0 ]
+	[ "$(imports_in "$ws")" = "$3" ]
+}
+
 # killed_after_import SLUG FILE MARK: killed with an import taken and
 # unanswered.
 killed_after_import() {
@@ -405,14 +427,9 @@ killed_after_import() {
 	ws=$(ledger_sql "SELECT w.id FROM workspaces w JOIN customers c ON c.id = w.customer_id WHERE c.slug = 'c1'")
 	# The first version, killed with its import taken and unanswered.
 	killed_after_import c1 "$T/pbix/sales.pbix" 0
-	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 1 ]
+	[ "$(imports_in "$ws")" = 1 ]
 	[ "$(ledger_sql "SELECT state || ' ' || result FROM journal WHERE step = 'report.import'")" = "intent after:" ]
-	n=$(requests length)
-	run pbictl publish "$T/pbix/sales.pbix" --customer c1 -o json
-	[ "$status" -eq 0 ]
-	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = adopted ]
-	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" = 0 ]
-	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 1 ]
+	rerun_adopts "$T/pbix/sales.pbix" adopted 1
 	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._reports[]] | length")" = 1 ]
 	[ "$(ledger_sql "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
 	# A new version, killed the same way: the older version's import
@@ -427,15 +444,10 @@ PY
 	mkdir -p "$T/v2" && mv "$T/sales2.pbix" "$T/v2/sales.pbix"
 	n=$(requests length)
 	killed_after_import c1 "$T/v2/sales.pbix" "$n"
-	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 2 ]
+	[ "$(imports_in "$ws")" = 2 ]
 	[[ "$(ledger_sql "SELECT result FROM journal WHERE step = 'report.import' AND state = 'intent'")" == after:20* ]]
-	n=$(requests length)
-	run pbictl publish "$T/v2/sales.pbix" --customer c1 -o json
-	[ "$status" -eq 0 ]
-	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = updated ]
+	rerun_adopts "$T/v2/sales.pbix" updated 2
 	[ "$(ledger_sql "SELECT state FROM journal WHERE step = 'report.import' ORDER BY id DESC LIMIT 1")" = adopted ]
-	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" = 0 ]
-	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 2 ]
 	[ "$(ledger_sql "SELECT sha256 FROM reports WHERE name = 'sales'")" = "$(sha256sum "$T/v2/sales.pbix" | cut -c1-64)" ]
 	run pbictl ledger verify
 	[ "$status" -eq 0 ]
@@ -451,12 +463,7 @@ PY
 	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[] | .importState] | join(\",\")")" = Succeeded ]
 	[[ "$(ledger_sql "SELECT state || ' ' || result FROM journal WHERE step = 'report.import'")" == "intent import:"* ]]
 	[ "$(ledger_sql "SELECT count(*) FROM reports")" = 0 ]
-	n=$(requests length)
-	run pbictl publish "$T/pbix/sales.pbix" --customer c1 -o json
-	[ "$status" -eq 0 ]
-	[ "$(jq -r '.customers[0].reports[0].action' <<<"$output")" = adopted ]
-	[ "$(requests "[.[$n:][] | select(.method == \"POST\" and (.path | test(\"/imports\$\")))] | length")" = 0 ]
-	[ "$(state "[.workspaces[] | select(.id == \"$ws\") | ._imports[]] | length")" = 1 ]
+	rerun_adopts "$T/pbix/sales.pbix" adopted 1
 	[ "$(ledger_sql "SELECT count(*) FROM reports WHERE name = 'sales'")" = 1 ]
 	[ "$(ledger_sql "SELECT state FROM journal WHERE step = 'report.import'")" = adopted ]
 	# Killed after the record, before the entry was closed: the next
