@@ -372,8 +372,9 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 		/* Killed after recording the report, before closing: close. */
 		snprintf(target, sizeof(target), "%s/%s@%.16s",
 		    c->workspace_id, f->name, f->sha256);
-		if ((err = pbi_ledger_open_intent(p->ledger, "report.import",
-		    target, &open, note, sizeof(note))) == NULL && open != 0)
+		if (!p->dry_run && (err = pbi_ledger_open_intent(p->ledger,
+		    "report.import", target, &open, note, sizeof(note))) ==
+		    NULL && open != 0)
 			err = pbi_ledger_settle(p->ledger, "report.import",
 			    target, had);
 		return err;
