@@ -355,7 +355,7 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	const char		*rid = NULL, *did_ = NULL;
 	char			 sha[65], target[512], note[128], had[40];
 	char			 reqid[128] = "";
-	int64_t			 jid = 0, open = 0;
+	int64_t			 jid = 0, ijid = 0, open = 0;
 	size_t			 i;
 	int			 have, earlier, adopted = 0, resumed = 0;
 	int			 pending = 0;
@@ -535,6 +535,7 @@ imported:
 		 * the one its entry keeps.
 		 */
 		pending = 1;
+		ijid = jid;
 		if (pbi_http_request_id() != NULL)
 			pbi_strlcpy(reqid, pbi_http_request_id(),
 			    sizeof(reqid));
@@ -607,8 +608,8 @@ done:
 
 		pbi_err_copy(&saved, err);
 		e2 = adopted ? pbi_ledger_settle(p->ledger, "report.import",
-		    target, rid) : jid == 0 ? NULL : pbi_ledger_done(p->ledger,
-		    jid, "ok", rid, reqid[0] ? reqid : NULL, NULL);
+		    target, rid) : ijid == 0 ? NULL : pbi_ledger_done(p->ledger,
+		    ijid, "ok", rid, reqid[0] ? reqid : NULL, NULL);
 		err = err != NULL ? pbi_err_restore(&saved) : e2;
 	}
 	json_object_put(before);

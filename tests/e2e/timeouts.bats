@@ -73,6 +73,9 @@ slow_import() {
 	[ "$(jq -r '.customers[0].status' <<<"$output")" = ok ]
 	[ "$(count POST '/refreshes$')" = 2 ]
 	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(state) FROM journal WHERE step = 'dataset.refresh' ORDER BY id")" = failed,ok ]
+	# Each import's entry closed, with its report's id, after the steps.
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT group_concat(j.state) FROM journal j JOIN reports r ON r.id = j.result WHERE j.step = 'report.import' ORDER BY j.id")" = ok,ok ]
+	[ "$(sqlite3 "$PBICTL_LEDGER" "SELECT count(*) FROM journal WHERE state = 'intent'")" = 0 ]
 	[ "$(state '[.workspaces[] | select(.name == "cust-acme") | ._datasets[]._refreshes[-1].status][0]')" = Completed ]
 	# The re-run replaced the report: still one of each.
 	[ "$(state '[.workspaces[] | select(.name == "cust-acme") | ._reports[]] | length')" = 1 ]
