@@ -102,14 +102,16 @@ sim_faults_from_json(struct json_object *o)
 
 	if (o == NULL || !json_object_is_type(o, json_type_object))
 		return -1;
+	/* Refused before anything changes. */
+	if (sim_json_num(o, "latencyAfterCommitMs", 0) < 0 ||
+	    sim_json_num(o, "latencyAfterCommitMs", 0) > 600000)
+		return -1;
 	if (pj_bool(o, "reset", 0))
 		*f = g.f0;
 	f->latency_ms = (int)sim_json_num(o, "latencyMs", f->latency_ms);
 	f->jitter_ms = (int)sim_json_num(o, "jitterMs", f->jitter_ms);
 	f->latency_ac_ms = (int)sim_json_num(o, "latencyAfterCommitMs",
 	    f->latency_ac_ms);
-	if (f->latency_ac_ms < 0 || f->latency_ac_ms > 600000)
-		return -1;
 	f->p429 = sim_json_num(o, "p429", f->p429);
 	f->retry_after = (int)sim_json_num(o, "retryAfter", f->retry_after);
 	f->p5xx = sim_json_num(o, "p5xx", f->p5xx);

@@ -81,6 +81,10 @@ setup() { sim_reset; }
 	# A bad value is refused; GETs are not held.
 	run curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"latencyAfterCommitMs":-1}' "$SIM/_sim/faults"
 	[ "$output" = 400 ]
+	run curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"reset":true,"latencyAfterCommitMs":700000}' "$SIM/_sim/faults"
+	[ "$output" = 400 ]
+	# A refused change changes nothing.
+	[ "$(curl -sf "$SIM/_sim/faults" | jq -r '[.latencyAfterCommitMs, .match] | join(" ")')" = "1500 POST /v1.0/myorg/groups" ]
 	pbi GET /groups
 	[ "$CODE" = 200 ]
 }
