@@ -62,6 +62,20 @@ migrate_fail(struct pbi_ledger *l, const char *name,
 }
 
 /*
+ * Take the migration's advisory lock, held to the end of the
+ * transaction: a runner migrating holds it until its commit.
+ */
+static const struct pbi_err *
+pg_migration_lock(struct pbi_ledger *l)
+{
+	char	 sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, 0)",
+	    PBI_LEDGER_APPID);
+	return db_exec(l, sql);
+}
+
+/*
  * PostgreSQL: each file in a transaction under the runner's advisory
  * lock, the version read again under it, so that of two runners
  * upgrading at once the second finds the work done.
@@ -76,9 +90,7 @@ migrate_pg(struct pbi_ledger *l, const struct pbi_migration *m, int n)
 	for (;;) {
 		if ((err = db_exec(l, "BEGIN")) != NULL)
 			return err;
-		snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, "
-		    "0)", PBI_LEDGER_APPID);
-		if ((err = db_exec(l, sql)) != NULL ||
+		if ((err = pg_migration_lock(l)) != NULL ||
 		    (err = db_version(l, &have)) != NULL)
 			return migrate_fail(l, "the schema", err);
 		if (have > n) {
@@ -309,21 +321,17 @@ pg_conninfo(const char *uri, const char **conninfo)
 
 /*
  * Read what the schema holds (application id, version, table count)
- * under the migration lock: a runner migrating holds it until its
- * commit, so the three answers come from one state, never from half
- * of another runner's first migration.
+ * under the migration lock: the three answers come from one state,
+ * never from half of another runner's first migration.
  */
 static const struct pbi_err *
 pg_look(struct pbi_ledger *l, long *appid, long *ver, long *ntab)
 {
 	const struct pbi_err	*err;
-	char			 sql[64];
 
-	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, 0)",
-	    PBI_LEDGER_APPID);
 	if ((err = db_exec(l, "BEGIN")) != NULL)
 		return err;
-	if ((err = db_exec(l, sql)) != NULL ||
+	if ((err = pg_migration_lock(l)) != NULL ||
 	    (err = db_appid(l, appid)) != NULL ||
 	    (err = db_version(l, ver)) != NULL ||
 	    (err = db_long(l, "SELECT count(*) FROM information_schema.tables "

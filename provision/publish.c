@@ -215,56 +215,46 @@ new_import(struct pbi_prov *p, const char *prof, const char *ws,
 }
 
 /*
- * Of the imports in list named name, the newest one created after the
- * time after ("" or NULL: any time): its id, or NULL.  With
- * newest_time, the pair an interrupted run's intent is reconciled by.
+ * Of the imports in list named name with a GUID id, the newest one
+ * created after the time after (-1: any; then an import with no time
+ * counts when none has one), or NULL.
+ */
+static struct json_object *
+newest_named(struct json_object *list, const char *name, int64_t after)
+{
+	struct json_object	*o, *best = NULL;
+	const char		*n;
+	int64_t			 t, bt = after;
+	size_t			 i;
+
+	for (i = 0; i < pj_len(list); i++) {
+		o = pj_idx(list, i);
+		n = pj_str(o, "name");
+		if (n == NULL || strcmp(n, name) != 0 ||
+		    !pbi_is_guid(pj_str(o, "id")))
+			continue;
+		t = pbi_iso8601_ms(pj_str(o, "createdDateTime"));
+		if (t > bt || (t < 0 && after < 0 && best == NULL)) {
+			bt = t;
+			best = o;
+		}
+	}
+	return best;
+}
+
+/*
+ * The id of the import an interrupted run sent, by its intent's note
+ * (newest_named after the time noted; "" or NULL: any), or NULL.
  */
 static const char *
 newest_import(struct json_object *list, const char *name, const char *after)
 {
-	struct json_object	*o;
-	const char		*id = NULL, *n;
-	int64_t			 t, best, min;
-	size_t			 i;
+	int64_t	 min = -1;
 
-	min = after != NULL && after[0] != '\0' ? pbi_iso8601_ms(after) : -1;
-	if (after != NULL && after[0] != '\0' && min < 0)
+	if (after != NULL && after[0] != '\0' &&
+	    (min = pbi_iso8601_ms(after)) < 0)
 		return NULL;		/* not a time: nothing is provably new */
-	best = min;
-	for (i = 0; i < pj_len(list); i++) {
-		o = pj_idx(list, i);
-		n = pj_str(o, "name");
-		t = pbi_iso8601_ms(pj_str(o, "createdDateTime"));
-		if (n == NULL || strcmp(n, name) != 0 ||
-		    !pbi_is_guid(pj_str(o, "id")))
-			continue;
-		if (t > best || (t < 0 && min < 0 && id == NULL)) {
-			best = t;
-			id = pj_str(o, "id");
-		}
-	}
-	return id;
-}
-
-/* The createdDateTime of the newest import in list named name, or NULL. */
-static const char *
-newest_time(struct json_object *list, const char *name)
-{
-	struct json_object	*o;
-	const char		*ts = NULL, *n;
-	int64_t			 t, best = -1;
-	size_t			 i;
-
-	for (i = 0; i < pj_len(list); i++) {
-		o = pj_idx(list, i);
-		n = pj_str(o, "name");
-		if (n != NULL && strcmp(n, name) == 0 && (t =
-		    pbi_iso8601_ms(pj_str(o, "createdDateTime"))) > best) {
-			best = t;
-			ts = pj_str(o, "createdDateTime");
-		}
-	}
-	return ts;
+	return pj_str(newest_named(list, name, min), "id");
 }
 
 /*
@@ -455,7 +445,7 @@ prov_step_publish(struct pbi_prov *p, struct pbi_customer *c,
 	/* The first version must not overwrite; later ones replace. */
 	mode = have || earlier ? "CreateOrOverwrite" : "Abort";
 	/* What this intent saw, written with it (see above). */
-	iid = newest_time(before, f->name);
+	iid = pj_str(newest_named(before, f->name, -1), "createdDateTime");
 	snprintf(note, sizeof(note), "after:%.100s", iid ? iid : "");
 	if ((err = prov_begin_note(p, c->id, "report.import", target, note,
 	    &jid)))
